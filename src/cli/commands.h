@@ -1,0 +1,20 @@
+// Subcommands of `omx`. Each lives in its own cmd_<name>.cc and takes the arguments after the
+// subcommand name (args[0] is the program name to print in messages, e.g. "omx migrate" or
+// "migrate"). Returns the process exit status. Exit codes (docs/exit-codes.md): 0 ok,
+// 1 operation failed, 2 usage error, 3 refused (cantmove, permission), 4 no daemon / node down.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace omx::cli {
+
+using Args = std::vector<std::string>;
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitRefused = 3;
+inline constexpr int kExitUnavailable = 4;
+
+}  // namespace omx::cli

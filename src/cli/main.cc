@@ -1,0 +1,62 @@
+// omx command-line entry: dispatches to a subcommand by argv[1], or by argv[0] when invoked
+// through one of the classic names (mosrun, migrate, mosctl, ...).
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands.h"
+
+namespace omx::cli {
+namespace {
+
+struct Command {
+  const char* name;
+  const char* classic;  // openMosix name that maps to it, or nullptr
+  int (*fn)(const Args&);
+  const char* help;
+};
+
+const Command kCommands[] = {
+    {"version", nullptr, [](const Args&) { std::puts("omx " OMX_VERSION); return 0; },
+     "print the version"},
+};
+
+void usage(FILE* out) {
+  std::fprintf(out, "usage: omx COMMAND [ARGS...]   (omx COMMAND --help for details)\n\ncommands:\n");
+  for (const auto& c : kCommands)
+    std::fprintf(out, "  %-10s %s%s%s\n", c.name, c.help, c.classic ? "  [also: " : "",
+                 c.classic ? (std::string(c.classic) + "]").c_str() : "");
+}
+
+}  // namespace
+}  // namespace omx::cli
+
+int main(int argc, char** argv) {
+  using namespace omx::cli;
+  std::string_view self = argv[0];
+  if (auto slash = self.rfind('/'); slash != std::string_view::npos) self.remove_prefix(slash + 1);
+  for (const auto& c : kCommands) {
+    if (c.classic && self == c.classic) return c.fn(Args(argv, argv + argc));
+  }
+  if (argc < 2) {
+    usage(stderr);
+    return kExitUsage;
+  }
+  std::string_view sub = argv[1];
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    usage(stdout);
+    return kExitOk;
+  }
+  if (sub == "--version") sub = "version";
+  for (const auto& c : kCommands) {
+    if (sub == c.name) {
+      Args args(argv + 1, argv + argc);
+      args[0] = std::string("omx ") + c.name;
+      return c.fn(args);
+    }
+  }
+  std::fprintf(stderr, "omx: unknown command '%s' (omx --help lists them)\n", argv[1]);
+  return kExitUsage;
+}
