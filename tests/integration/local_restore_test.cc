@@ -19,8 +19,8 @@ namespace omx::proc {
 namespace {
 
 std::string program(const char* name) {
-  const char* dir = std::getenv("OMX_TEST_PROGRAMS");
-  return std::string(dir ? dir : "tests/programs") + "/" + name;
+  const char* build = std::getenv("OMX_BUILD");
+  return std::string(build ? build : ".") + "/tests/programs/" + name;
 }
 
 // Starts `argv` with stdout on a pipe and waits for its first line ("ready ...").
@@ -38,8 +38,13 @@ pid_t start_program(std::vector<std::string> argv) {
     _exit(127);
   }
   close(out[1]);
-  char c;
+  char c = 0;
   while (read(out[0], &c, 1) == 1 && c != '\n') {}
+  if (c != '\n') {  // it never got ready (e.g. exec failed)
+    waitpid(pid, nullptr, 0);
+    ADD_FAILURE() << argv[0] << " did not start";
+    return -1;
+  }
   // Leave the pipe's read end open (leaked on purpose) so the program never gets SIGPIPE.
   return pid;
 }
@@ -125,6 +130,7 @@ TEST(LocalRestore, NoLibcProgramInNanosleep) {
 
 TEST(LocalRestore, ZeroPagesAreNotSent) {
   pid_t pid = start_program({program("zdtm_memory"), "16", "60"});
+  ASSERT_GT(pid, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ProcessImage img;
   auto moved = move_locally(pid, files_everywhere(), &img);
