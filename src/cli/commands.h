@@ -17,4 +17,6 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitRefused = 3;
 inline constexpr int kExitUnavailable = 4;
 
+int cmd_control(const Args& args);  // cmd_control.cc: one raw request to omxd's control socket
+
 }  // namespace omx::cli

@@ -21,6 +21,7 @@ struct Command {
 const Command kCommands[] = {
     {"version", nullptr, [](const Args&) { std::puts("omx " OMX_VERSION); return 0; },
      "print the version"},
+    {"control", nullptr, cmd_control, "send one request to omxd's control socket"},
 };
 
 void usage(FILE* out) {
