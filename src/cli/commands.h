@@ -17,4 +17,7 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitRefused = 3;
 inline constexpr int kExitUnavailable = 4;
 
+int cmd_cluster(const Args& args);  // cmd_cluster.cc: omx cluster up|exec|down|status
+int cmd_control(const Args& args);  // cmd_control.cc: one raw request to omxd's control socket
+
 }  // namespace omx::cli

@@ -21,6 +21,8 @@ struct Command {
 const Command kCommands[] = {
     {"version", nullptr, [](const Args&) { std::puts("omx " OMX_VERSION); return 0; },
      "print the version"},
+    {"cluster", nullptr, cmd_cluster, "local cluster for tests and demos: up|exec|down|status"},
+    {"control", nullptr, cmd_control, "send one request to omxd's control socket"},
 };
 
 void usage(FILE* out) {

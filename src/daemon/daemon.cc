@@ -1,0 +1,140 @@
+#include "daemon/daemon.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "daemon/control_address.h"
+
+namespace omx::daemon {
+namespace {
+
+std::shared_ptr<spdlog::logger> logger() { return log::get("omxd"); }
+
+Result<ScopedFd> open_state_dir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+    return sys_error(fmt::format("create state directory {}", path));
+  ScopedFd fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return sys_error(fmt::format("open state directory {}", path));
+  return fd;
+}
+
+Result<ScopedFd> adopt_ready_fd(int fd) {
+  if (fd < 0) return ScopedFd();
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return sys_error(fmt::format("--ready-fd {}", fd));
+  if ((flags & O_ACCMODE) == O_RDONLY)
+    return make_error(ErrorCode::kInvalid, fmt::format("--ready-fd {} is not open for writing", fd));
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // children of omxd must not hold it open
+  return ScopedFd(fd);
+}
+
+}  // namespace
+
+Result<std::string> read_cluster_key(const std::string& path) {
+  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return sys_error(fmt::format("open key file {}", path));
+  char buf[130];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  if (n < 0) return sys_error(fmt::format("read key file {}", path));
+  std::string key(buf, static_cast<size_t>(n));
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  bool hex = key.size() == 64;
+  for (char c : key) hex = hex && std::isxdigit(static_cast<unsigned char>(c));
+  if (!hex)
+    return make_error(ErrorCode::kInvalid,
+                      fmt::format("key file {}: expected 64 hex digits (32 bytes)", path));
+  struct stat st;
+  if (::fstat(fd.get(), &st) == 0 && (st.st_mode & 077))
+    logger()->warn("key file {} is readable by group or others (chmod 600 it)", path);
+  return key;
+}
+
+Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options,
+                                               std::unique_ptr<ConnectionHandler> handler) {
+  OMX_ASSIGN(cluster::NodeMap map, cluster::load_node_map(options.map_path));
+  if (!map.find(options.node_id))
+    return make_error(ErrorCode::kInvalid,
+                      fmt::format("node {} is not in the map {}", options.node_id, options.map_path));
+  if (!options.key_file.empty()) OMX_TRY(read_cluster_key(options.key_file));
+  if (!handler) handler = std::make_unique<LoggingConnectionHandler>();
+  std::unique_ptr<Daemon> d(new Daemon(options, std::move(map), std::move(handler)));
+  if (!options.state_dir.empty()) {
+    OMX_ASSIGN(d->state_dir_, open_state_dir(options.state_dir));
+  }
+  OMX_ASSIGN(d->ready_fd_, adopt_ready_fd(options.ready_fd));
+  return d;
+}
+
+Daemon::Daemon(DaemonOptions options, cluster::NodeMap map,
+               std::unique_ptr<ConnectionHandler> handler)
+    : options_(std::move(options)),
+      map_(std::move(map)),
+      handler_(std::move(handler)),
+      signals_(io_),
+      control_(io_),
+      listener_(io_, *handler_) {
+  node_.self = options_.node_id;
+  node_.map = &map_;
+  control_address_ = options_.control.empty() ? default_control_address() : options_.control;
+  listen_ip_ = options_.listen.empty() ? map_.find(node_.self)->addr.to_string() : options_.listen;
+}
+
+Daemon::~Daemon() = default;
+
+Status Daemon::start() {
+  OMX_TRY(control_.listen(control_address_));
+  OMX_TRY(listener_.listen(listen_ip_, options_.port));
+  node_.port = listener_.port();
+  add_node_ops(control_, node_);
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.async_wait([this](asio::error_code ec, int signo) {
+    if (!ec) shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+  logger()->info("node {} of {}: wire port {}:{}, control socket {}", node_.self, map_.size(),
+                 listen_ip_, node_.port, control_address_);
+  write_ready();
+  return ok_status();
+}
+
+void Daemon::write_ready() {
+  if (!ready_fd_.valid()) return;
+  const char msg[] = "ready\n";
+  ssize_t n;
+  do {
+    n = ::write(ready_fd_.get(), msg, sizeof msg - 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof msg - 1))
+    logger()->warn("could not write to --ready-fd {}: {}", ready_fd_.get(),
+                   n < 0 ? std::strerror(errno) : "short write");
+  ready_fd_.reset();
+}
+
+void Daemon::run() {
+  io_.run();
+  shutdown("event loop finished");
+}
+
+void Daemon::stop() {
+  asio::post(io_, [this] { shutdown("stop requested"); });
+}
+
+void Daemon::shutdown(const char* why) {
+  if (stopped_) return;
+  stopped_ = true;
+  logger()->info("{}: shutting down", why);
+  asio::error_code ignored;
+  signals_.cancel(ignored);
+  listener_.close();
+  control_.close();
+  io_.stop();
+}
+
+}  // namespace omx::daemon

@@ -1,0 +1,69 @@
+// Daemon: one omxd. Owns the event loop (one asio io_context, run on the calling thread), the
+// node map, the control socket, the wire-port listener and the signal handling.
+//
+//   create()  checks the options against the world (map file, node id in it, key, state dir,
+//             ready fd) without opening any socket;
+//   start()   listens on the control socket and the wire port, arms SIGTERM/SIGINT, then
+//             writes "ready\n" to the ready fd and closes it;
+//   run()     runs the loop until SIGTERM/SIGINT or stop(), then closes everything.
+//
+// Threading: all work happens on the thread that calls run(); stop() may be called from any
+// thread (it posts to the loop).
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <asio.hpp>
+
+#include "base/result.h"
+#include "base/scoped_fd.h"
+#include "cluster/node_map.h"
+#include "daemon/connection_handler.h"
+#include "daemon/control_ops.h"
+#include "daemon/control_server.h"
+#include "daemon/options.h"
+#include "daemon/tcp_listener.h"
+
+namespace omx::daemon {
+
+// Reads a cluster key file: 64 hex digits (32 bytes), optional trailing newline.
+Result<std::string> read_cluster_key(const std::string& path);
+
+class Daemon {
+ public:
+  // handler: where accepted wire connections go (default: LoggingConnectionHandler).
+  static Result<std::unique_ptr<Daemon>> create(const DaemonOptions& options,
+                                                std::unique_ptr<ConnectionHandler> handler = {});
+  ~Daemon();
+
+  Status start();
+  void run();
+  void stop();
+
+  ControlServer& control() { return control_; }
+  uint16_t wire_port() const { return listener_.port(); }
+  const std::string& control_address() const { return control_address_; }
+  cluster::NodeId node_id() const { return node_.self; }
+
+ private:
+  Daemon(DaemonOptions options, cluster::NodeMap map, std::unique_ptr<ConnectionHandler> handler);
+  void shutdown(const char* why);
+  void write_ready();
+
+  DaemonOptions options_;
+  cluster::NodeMap map_;
+  std::unique_ptr<ConnectionHandler> handler_;
+  asio::io_context io_;
+  asio::signal_set signals_;
+  ControlServer control_;
+  TcpListener listener_;
+  NodeContext node_;
+  std::string control_address_;
+  std::string listen_ip_;
+  ScopedFd state_dir_;
+  ScopedFd ready_fd_;
+  bool stopped_ = false;
+};
+
+}  // namespace omx::daemon

@@ -1,0 +1,41 @@
+// omxd: the omx node daemon. Parses the command line, checks it against the world, then runs
+// the Daemon's event loop until SIGTERM/SIGINT. Exit status: 0 after an orderly shutdown,
+// 2 for bad arguments or inputs (map, key, node id), 1 when the daemon could not start.
+#include <signal.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "daemon/daemon.h"
+#include "daemon/options.h"
+
+int main(int argc, char** argv) {
+  using namespace omx;
+  auto cl = daemon::parse_daemon_options(argc, argv);
+  if (!cl.ok()) {
+    std::fprintf(stderr, "omxd: %s\n", cl.error().message().c_str());
+    return 2;
+  }
+  if (!cl->options) {
+    std::fputs(cl->help.c_str(), stdout);
+    return 0;
+  }
+  const daemon::DaemonOptions& opts = *cl->options;
+  ::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an EPIPE error, not a death
+  log::set_default_level("info");
+  log::set_process_tag(fmt::format("node{}", opts.node_id));
+
+  auto d = daemon::Daemon::create(opts);
+  if (!d.ok()) {
+    std::fprintf(stderr, "omxd: %s\n", d.error().message().c_str());
+    return 2;
+  }
+  if (auto st = (*d)->start(); !st.ok()) {
+    std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
+    return 1;
+  }
+  (*d)->run();
+  return 0;
+}

@@ -1,0 +1,57 @@
+#include "daemon/options.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+namespace omx::daemon {
+namespace {
+
+// CLI11 reports some errors as several lines; keep the first one.
+std::string first_line(std::string s) {
+  if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
+  return s;
+}
+
+void add_flags(CLI::App& app, DaemonOptions& o) {
+  app.add_flag("--foreground", o.foreground, "stay in the foreground (required for now)");
+  app.add_option("--node-id", o.node_id, "this node's id in the map (1..65535)")
+      ->required()
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--map", o.map_path, "cluster map file (openMosix grammar)")->required();
+  app.add_option("--listen", o.listen, "IPv4 address for the wire port (default: this node's "
+                                       "address in the map)");
+  app.add_option("--port", o.port, "TCP port of the wire protocol")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--control", o.control,
+                 "control socket: @name (abstract) or a path (default: $OMX_CONTROL or @omx/omxd)");
+  app.add_option("--state-dir", o.state_dir, "directory for the daemon's state (created if absent)");
+  app.add_option("--ready-fd", o.ready_fd, "write \"ready\\n\" to this fd once listening, then close it")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--key", o.key_file, "cluster key file (64 hex digits)");
+}
+
+}  // namespace
+
+Result<CommandLine> parse_daemon_options(int argc, const char* const* argv) {
+  CommandLine cl;
+  DaemonOptions o;
+  CLI::App app("omxd: the omx node daemon", "omxd");
+  add_flags(app, o);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    cl.help = app.help();
+    return cl;
+  } catch (const CLI::ParseError& e) {
+    return make_error(ErrorCode::kInvalid, first_line(e.what()) + " (omxd --help for usage)");
+  }
+  if (!o.foreground)
+    return make_error(ErrorCode::kInvalid,
+                      "only --foreground is supported: run omxd under a supervisor (systemd, "
+                      "omx cluster up) that keeps it in the background");
+  cl.options = std::move(o);
+  return cl;
+}
+
+}  // namespace omx::daemon

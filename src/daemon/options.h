@@ -1,0 +1,40 @@
+// omxd's command line (docs/design.md "omxd command line"):
+//
+//   omxd --foreground --node-id N --map FILE [--listen ADDR] [--port 4660]
+//        [--control @omx/omxd] [--state-dir DIR] [--ready-fd FD] [--key FILE]
+//
+// parse_daemon_options only checks syntax and ranges; Daemon::create checks what the values
+// point at (map contents, key, state directory). Errors are one line naming the flag.
+// Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+
+namespace omx::daemon {
+
+inline constexpr uint16_t kDefaultWirePort = 4660;
+
+struct DaemonOptions {
+  bool foreground = false;
+  uint32_t node_id = 0;
+  std::string map_path;
+  std::string listen;    // empty: this node's address in the map
+  uint16_t port = kDefaultWirePort;
+  std::string control;   // empty: default_control_address()
+  std::string state_dir; // empty: none
+  int ready_fd = -1;     // -1: none
+  std::string key_file;  // empty: none
+};
+
+struct CommandLine {
+  std::optional<DaemonOptions> options;  // empty when only help was asked for
+  std::string help;                      // the text to print in that case
+};
+
+Result<CommandLine> parse_daemon_options(int argc, const char* const* argv);
+
+}  // namespace omx::daemon

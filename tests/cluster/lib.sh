@@ -1,0 +1,86 @@
+# Helpers for the cluster tests (sourced). Every cluster a test starts through `up` is torn down
+# and its directory removed when the test exits, whatever happened.
+set -euo pipefail
+OMX=${OMX_BIN:?OMX_BIN must point at build/bin}/omx
+OMXD=$OMX_BIN/omxd
+CLUSTERS=()   # directories to tear down and remove at exit
+BG_PIDS=()    # background processes to kill at exit
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (network and mount namespaces)"; }
+log() { echo "--- $*"; }
+
+cleanup() {
+  local d p
+  for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  for d in "${CLUSTERS[@]}"; do
+    "$OMX" cluster down --dir "$d" >/dev/null 2>&1 || true
+    rm -rf "$d"
+  done
+}
+trap cleanup EXIT
+
+# new_dir VAR: VAR=a fresh directory, torn down (if it holds a cluster) and removed at exit.
+new_dir() {
+  local d
+  d=$(mktemp -d /tmp/omx-ctest.XXXXXX)
+  CLUSTERS+=("$d")
+  printf -v "$1" %s "$d"
+}
+
+# up DIR ARGS...: omx cluster up
+up() { local d=$1; shift; "$OMX" cluster up --dir "$d" "$@"; }
+# x DIR NODE CMD...: omx cluster exec
+x() { local d=$1 n=$2; shift 2; "$OMX" cluster exec --dir "$d" "$n" -- "$@"; }
+
+# json_get FILE EXPR: a python expression on the parsed JSON file `j`
+json_get() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+cluster_index() { json_get "$1/cluster.json" 'j["index"]'; }
+omxd_pids() { json_get "$1/cluster.json" '" ".join(str(n["pid"]) for n in j["nodes"])'; }
+
+# expect_rc WANT CMD...: runs CMD, fails unless its exit status is WANT
+expect_rc() {
+  local want=$1 rc=0
+  shift
+  "$@" || rc=$?
+  [ "$rc" -eq "$want" ] || fail "'$*' exited $rc, expected $want"
+}
+
+# A pid is gone when /proc has no live (non-zombie) process with it.
+pid_gone() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
+  [ -z "$state" ] || [ "$state" = Z ] || [ "$state" = X ]
+}
+
+# Every namespace omx<c>... must belong to a claimed index. The harness claims an index (under
+# flock on the registry) before it makes namespaces, and releases it (under the lock) after
+# removing them, so while we hold the lock this holds even with other tests' clusters coming
+# and going in parallel.
+REGISTRY=/run/omx/clusters
+check_no_orphan_netns() {
+  [ -d "$REGISTRY" ] || return 0
+  local ns c orphan=""
+  exec 9<"$REGISTRY"
+  flock -w 20 9 || fail "cannot lock $REGISTRY"
+  for ns in $(ip netns list | awk '{print $1}'); do
+    [[ $ns =~ ^omx([0-9]+)(hub|n[0-9]+)$ ]] || continue
+    c=${BASH_REMATCH[1]}
+    [ -e "$REGISTRY/$c" ] || orphan="$orphan $ns"
+  done
+  exec 9<&-
+  [ -z "$orphan" ] || fail "namespaces left without a cluster claiming their index:$orphan"
+}
+
+# After `down` of the cluster that was in DIR with index C and omxd pids PIDS.
+check_cluster_gone() {
+  local d=$1 c=$2 pids=$3 p
+  [ ! -e "$d/cluster.json" ] || fail "$d/cluster.json still exists"
+  for p in $pids; do pid_gone "$p" || fail "omxd pid $p still runs"; done
+  # Our claim is released; then our namespaces are gone, or check_no_orphan_netns would see them
+  # (unless another cluster has claimed index C since: then they are its own).
+  ! grep -qxs "$d" "$REGISTRY/$c" || fail "index $c is still claimed for $d"
+  ! grep -q " $d/" /proc/self/mountinfo || fail "a mount of $d is left in the host"
+  check_no_orphan_netns
+}
