@@ -23,7 +23,7 @@ function(omx_script_test name script)
   endif()
   add_test(NAME ${name} COMMAND bash ${script})
   set_tests_properties(${name} PROPERTIES TIMEOUT ${A_TIMEOUT} SKIP_RETURN_CODE 77
-    ENVIRONMENT "OMX_BUILD=${CMAKE_BINARY_DIR};OMX_SRC=${CMAKE_SOURCE_DIR}")
+    ENVIRONMENT "OMX_BUILD=${CMAKE_BINARY_DIR};OMX_SRC=${CMAKE_SOURCE_DIR};OMX_BIN=${CMAKE_BINARY_DIR}/bin;OMX_TEST_PROGRAMS=${CMAKE_BINARY_DIR}/tests/programs")
   if(A_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${A_LABELS}")
   endif()

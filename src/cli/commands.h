@@ -19,5 +19,9 @@ inline constexpr int kExitUnavailable = 4;
 
 int cmd_cluster(const Args& args);  // cmd_cluster.cc: omx cluster up|exec|down|status
 int cmd_control(const Args& args);  // cmd_control.cc: one raw request to omxd's control socket
+int cmd_run(const Args& args);
+int cmd_mosrun(const Args& args);
+int cmd_migrate(const Args& args);
+int cmd_where(const Args& args);
 
 }  // namespace omx::cli

@@ -19,6 +19,9 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"run", "mosrun", cmd_run, "run a program as a migratable process"},
+    {"migrate", "migrate", cmd_migrate, "move a process to a node, or home"},
+    {"where", nullptr, cmd_where, "print the node a process runs on"},
     {"version", nullptr, [](const Args&) { std::puts("omx " OMX_VERSION); return 0; },
      "print the version"},
     {"cluster", nullptr, cmd_cluster, "local cluster for tests and demos: up|exec|down|status"},
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
   using namespace omx::cli;
   std::string_view self = argv[0];
   if (auto slash = self.rfind('/'); slash != std::string_view::npos) self.remove_prefix(slash + 1);
+  if (self == "mosrun") return cmd_mosrun(Args(argv, argv + argc));
   for (const auto& c : kCommands) {
     if (c.classic && self == c.classic) return c.fn(Args(argv, argv + argc));
   }

@@ -96,6 +96,7 @@ std::vector<std::string> omxd_args(const ClusterState& c, const ClusterNode& n) 
           "--control", n.control,
           "--state-dir", n.dir_name(),
           "--key", kKeyFile,
+          "--allow-root-guests",  // a local test cluster: tests run as root
           "--ready-fd", std::to_string(kReadyFdInChild)};
 }
 

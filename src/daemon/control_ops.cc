@@ -1,5 +1,7 @@
 #include "daemon/control_ops.h"
 
+#include <fstream>
+
 #include <fmt/format.h>
 
 namespace omx::daemon {
@@ -44,12 +46,24 @@ json op_node(const NodeContext& node, const ControlRequest& req) {
   return ok_reply(node_json(*entry, node.port));
 }
 
+// The cluster key, for root processes on this node (a home supervisor run by root opens its
+// own authenticated channels). Everyone else is refused: the key must not reach users.
+json op_key(const NodeContext& node, const ControlRequest& req) {
+  if (req.caller.uid != 0) return error_reply("the cluster key is only given to root");
+  if (node.key_file.empty()) return error_reply("this node has no cluster key (--key)");
+  std::ifstream in(node.key_file);
+  std::string hex;
+  if (!(in >> hex)) return error_reply("cannot read the cluster key file");
+  return ok_reply({{"key", hex}});
+}
+
 }  // namespace
 
 void add_node_ops(ControlServer& server, const NodeContext& node) {
   server.add_op("ping", [&node](const ControlRequest& r) { return op_ping(node, r); });
   server.add_op("nodes", [&node](const ControlRequest& r) { return op_nodes(node, r); });
   server.add_op("node", [&node](const ControlRequest& r) { return op_node(node, r); });
+  server.add_op("key", [&node](const ControlRequest& r) { return op_key(node, r); });
 }
 
 }  // namespace omx::daemon

@@ -11,6 +11,8 @@
 // Threading: handlers run on the event loop thread; NodeContext must outlive the server.
 #pragma once
 
+#include <string>
+
 #include <cstdint>
 
 #include "cluster/node_map.h"
@@ -22,6 +24,7 @@ struct NodeContext {
   cluster::NodeId self = 0;
   const cluster::NodeMap* map = nullptr;
   uint16_t port = 0;
+  std::string key_file;  // the cluster key ("" = none), served to root callers by op "key"
 };
 
 void add_node_ops(ControlServer& server, const NodeContext& node);

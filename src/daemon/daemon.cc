@@ -82,6 +82,7 @@ Daemon::Daemon(DaemonOptions options, cluster::NodeMap map,
       listener_(io_, *handler_) {
   node_.self = options_.node_id;
   node_.map = &map_;
+  node_.key_file = options_.key_file;
   control_address_ = options_.control.empty() ? default_control_address() : options_.control;
   listen_ip_ = options_.listen.empty() ? map_.find(node_.self)->addr.to_string() : options_.listen;
 }

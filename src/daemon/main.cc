@@ -10,6 +10,8 @@
 #include "base/log.h"
 #include "daemon/daemon.h"
 #include "daemon/options.h"
+#include "migrate/guest_acceptor.h"
+#include "wire/key.h"
 
 int main(int argc, char** argv) {
   using namespace omx;
@@ -27,7 +29,19 @@ int main(int argc, char** argv) {
   log::set_default_level("info");
   log::set_process_tag(fmt::format("node{}", opts.node_id));
 
-  auto d = daemon::Daemon::create(opts);
+  // Incoming wire connections: each gets a forked guest supervisor (migrate/guest_acceptor.h).
+  // Children are reaped by the kernel (SIGCHLD ignored); they reset SIGCHLD for themselves.
+  std::unique_ptr<daemon::ConnectionHandler> handler;
+  if (!opts.key_file.empty()) {
+    auto key = wire::load_key(opts.key_file);
+    if (!key.ok()) {
+      std::fprintf(stderr, "omxd: %s\n", key.error().message().c_str());
+      return 2;
+    }
+    handler = std::make_unique<migrate::GuestAcceptor>(opts.node_id, *key, opts.allow_root_guests);
+    ::signal(SIGCHLD, SIG_IGN);
+  }
+  auto d = daemon::Daemon::create(opts, std::move(handler));
   if (!d.ok()) {
     std::fprintf(stderr, "omxd: %s\n", d.error().message().c_str());
     return 2;

@@ -29,6 +29,8 @@ void add_flags(CLI::App& app, DaemonOptions& o) {
   app.add_option("--ready-fd", o.ready_fd, "write \"ready\\n\" to this fd once listening, then close it")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--key", o.key_file, "cluster key file (64 hex digits)");
+  app.add_flag("--allow-root-guests", o.allow_root_guests,
+               "accept migrated processes owned by root (off: root's processes stay home)");
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ struct DaemonOptions {
   std::string control;   // empty: default_control_address()
   std::string state_dir; // empty: none
   int ready_fd = -1;     // -1: none
-  std::string key_file;  // empty: none
+  std::string key_file;  // empty: none (then no process can migrate to this node)
+  bool allow_root_guests = false;  // accept processes owned by uid 0 (test clusters)
 };
 
 struct CommandLine {

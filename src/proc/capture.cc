@@ -209,16 +209,25 @@ class VmaPager {
 
 }  // namespace
 
+void assign_sources(ProcessImage& image, const CaptureOptions& opts) {
+  for (ImageVma& iv : image.vmas) {
+    if (iv.source == VmaSource::kVdso) continue;
+    const Vma& v = iv.vma;
+    bool from_file = v.file_backed() && !v.deleted && opts.file_available(v);
+    iv.source = from_file ? VmaSource::kFile : VmaSource::kAnonymous;
+  }
+}
+
 Status capture_pages(const ProcessMemory& mem, ProcessImage& image, const CaptureOptions& opts,
                      PageSink& sink) {
   OMX_TRY(fault::check("capture.pages"));
+  assign_sources(image, opts);
   VmaPager pager(mem, image, sink);
   constexpr uint64_t kChunk = 512 * arch::kPageSize;  // pagemap read granularity
   for (ImageVma& iv : image.vmas) {
     const Vma& v = iv.vma;
     if (iv.source == VmaSource::kVdso) continue;
-    bool from_file = v.file_backed() && !v.deleted && opts.file_available(v);
-    iv.source = from_file ? VmaSource::kFile : VmaSource::kAnonymous;
+    bool from_file = iv.source == VmaSource::kFile;
     // A file mapping rebuilt as anonymous memory needs every page, touched or not.
     bool all_pages = v.file_backed() && !from_file;
     for (uint64_t c = v.start; c < v.end; c += kChunk) {
@@ -243,7 +252,7 @@ Status PageBuffer::pages(uint64_t addr, std::span<const uint8_t> data) {
   return ok_status();
 }
 
-Result<bool> PageBuffer::next(uint64_t& addr, std::vector<uint8_t>& data) {
+Result<bool> PageBuffer::next(uint64_t& addr, std::span<const uint8_t>& data) {
   if (pos_ >= runs_.size()) return false;
   addr = runs_[pos_].first;
   data = runs_[pos_].second;

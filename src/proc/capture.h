@@ -31,6 +31,11 @@ Result<CaptureResult> capture_state(Tracee& t, RemoteSyscaller& rs,
                                     const arch::Registers& stopped_regs,
                                     const std::vector<Vma>& vmas, const CaptureOptions& opts);
 
+// Decides how each VMA is rebuilt at the target (file-backed or anonymous) from
+// opts.file_available. Idempotent; capture_pages calls it too. Call it first when the image
+// must be sent before its pages.
+void assign_sources(ProcessImage& image, const CaptureOptions& opts);
+
 // Streams the pages of every VMA of `image` into `sink`, setting each VMA's source.
 Status capture_pages(const ProcessMemory& mem, ProcessImage& image, const CaptureOptions& opts,
                      PageSink& sink);

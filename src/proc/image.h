@@ -87,18 +87,19 @@ class PageSink {
   virtual Status pages(uint64_t addr, std::span<const uint8_t> data) = 0;
 };
 
-// Produces the page runs at restore: returns false at the end.
+// Produces the page runs at restore: returns false at the end. `data` stays valid until the
+// next call.
 class PageSource {
  public:
   virtual ~PageSource() = default;
-  virtual Result<bool> next(uint64_t& addr, std::vector<uint8_t>& data) = 0;
+  virtual Result<bool> next(uint64_t& addr, std::span<const uint8_t>& data) = 0;
 };
 
 // An in-memory sink+source (tests, local moves).
 class PageBuffer final : public PageSink, public PageSource {
  public:
   Status pages(uint64_t addr, std::span<const uint8_t> data) override;
-  Result<bool> next(uint64_t& addr, std::vector<uint8_t>& data) override;
+  Result<bool> next(uint64_t& addr, std::span<const uint8_t>& data) override;
   uint64_t bytes() const { return bytes_; }
 
  private:

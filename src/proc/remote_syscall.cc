@@ -36,6 +36,7 @@ Result<StopEvent> RemoteSyscaller::run_until_stop(int64_t no) {
         }
         continue;  // suppressed; an interrupted call is restarted by the kernel
       case StopEvent::Kind::kEvent:      // e.g. our own seccomp filter trapping the call
+      case StopEvent::Kind::kSyscall:
       case StopEvent::Kind::kInterrupt:  // a stale PTRACE_INTERRUPT
       case StopEvent::Kind::kGroupStop:
         continue;

@@ -31,9 +31,9 @@ constexpr uint64_t kUserTop = 0x7ffffffff000ull;  // 47-bit user address space
 
 auto log() { return log::get("restore"); }
 
-// Undo what the host process registered with the kernel pointing into its own memory: after
-// the memory is replaced, the kernel would otherwise write into the program's data.
-Status unregister_host_pointers(Tracee& t, RemoteSyscaller& rs) {
+}  // namespace
+
+Status unregister_kernel_pointers(Tracee& t, RemoteSyscaller& rs) {
   __ptrace_rseq_configuration rc{};
   if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, t.pid(), sizeof rc,
              &rc) < 0)
@@ -53,6 +53,8 @@ Status unmap_all_but_scratch(RemoteSyscaller& rs) {
   OMX_TRY(rs.call_checked("munmap(high)", SYS_munmap, {s.base + s.size, kUserTop - (s.base + s.size)}));
   return ok_status();
 }
+
+namespace {
 
 Status map_vdso(Tracee& t, RemoteSyscaller& rs, const ProcessImage& img) {
   uint64_t lo = UINT64_MAX, vdso = 0, vdso_size = 0;
@@ -113,7 +115,7 @@ Status map_vma(RemoteSyscaller& rs, const ImageVma& iv) {
 
 Status write_pages(const ProcessMemory& mem, PageSource& pages) {
   uint64_t addr = 0;
-  std::vector<uint8_t> data;
+  std::span<const uint8_t> data;
   for (;;) {
     OMX_ASSIGN(bool more, pages.next(addr, data));
     if (!more) return ok_status();
@@ -272,7 +274,7 @@ Status restore_into(Tracee& t, const ProcessMemory& mem, const ScratchArea& scra
     if (iv.vma.start < scratch.base + scratch.size && scratch.base < iv.vma.end)
       return make_error(ErrorCode::kInvalid, "image overlaps the scratch area", t.pid());
   RemoteSyscaller rs(t, mem, scratch, base);
-  OMX_TRY(unregister_host_pointers(t, rs));
+  OMX_TRY(unregister_kernel_pointers(t, rs));
   OMX_TRY(unmap_all_but_scratch(rs));
   OMX_TRY(map_vdso(t, rs, image));
   for (const ImageVma& iv : image.vmas)

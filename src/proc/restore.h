@@ -46,6 +46,14 @@ Result<RestoreHost> spawn_restore_host(const ProcessImage& image, uint64_t scrat
 // Finds an address range of `size` bytes that no VMA of `image` (nor the vDSO) touches.
 uint64_t find_free_range(const ProcessImage& image, uint64_t size);
 
+// Undoes what the tracee registered with the kernel pointing into its own memory (rseq area,
+// robust futex list, clear_child_tid): before its memory is replaced or emptied, or the kernel
+// would write into (or fault on) whatever is mapped there later.
+Status unregister_kernel_pointers(Tracee& t, RemoteSyscaller& rs);
+
+// Unmaps every mapping of the tracee except the scratch area of `rs`.
+Status unmap_all_but_scratch(RemoteSyscaller& rs);
+
 Status restore_into(Tracee& t, const ProcessMemory& mem, const ScratchArea& scratch,
                     const arch::Registers& base, const ProcessImage& image, PageSource& pages,
                     const RestoreOptions& opts);

@@ -12,7 +12,7 @@
 namespace omx::proc {
 
 long Tracee::default_options() {
-  return PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEEXEC |
+  return PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD |
          PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
 }
 
@@ -45,6 +45,12 @@ Status Tracee::interrupt() {
 Status Tracee::cont(int sig) {
   if (ptrace(PTRACE_CONT, pid_, nullptr, reinterpret_cast<void*>(static_cast<long>(sig))) != 0)
     return sys_error("ptrace(CONT)", pid_);
+  return ok_status();
+}
+
+Status Tracee::cont_syscall(int sig) {
+  if (ptrace(PTRACE_SYSCALL, pid_, nullptr, reinterpret_cast<void*>(static_cast<long>(sig))) != 0)
+    return sys_error("ptrace(SYSCALL)", pid_);
   return ok_status();
 }
 
@@ -86,6 +92,9 @@ StopEvent classify_wait_status(int status) {
       bool group = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
       e.kind = group ? StopEvent::Kind::kGroupStop : StopEvent::Kind::kInterrupt;
       e.sig = sig;
+    } else if (sig == (SIGTRAP | 0x80)) {
+      e.kind = StopEvent::Kind::kSyscall;
+      e.sig = SIGTRAP;
     } else if (event != 0) {
       e.kind = StopEvent::Kind::kEvent;
       e.event = event;
@@ -126,6 +135,7 @@ Status Tracee::stop(std::vector<siginfo_t>* deferred) {
         break;
       }
       case StopEvent::Kind::kEvent:
+      case StopEvent::Kind::kSyscall:
         // e.g. a seccomp or exec event that raced with the interrupt: it is a stop too.
         return ok_status();
       case StopEvent::Kind::kExited:

@@ -7,6 +7,7 @@
 //   kGroupStop  PTRACE_EVENT_STOP after a stopping signal (SEIZE only)
 //   kInterrupt  PTRACE_EVENT_STOP caused by PTRACE_INTERRUPT (or a seize of a stopped task)
 //   kEvent      another PTRACE_EVENT_* stop (`event` holds it: SECCOMP, FORK, EXEC, EXIT, ...)
+//   kSyscall    syscall-entry/exit stop after PTRACE_SYSCALL (PTRACE_O_TRACESYSGOOD)
 //   kExited / kKilled  the thread is gone (status / signal)
 #pragma once
 
@@ -23,7 +24,7 @@
 namespace omx::proc {
 
 struct StopEvent {
-  enum class Kind { kSignal, kGroupStop, kInterrupt, kEvent, kExited, kKilled };
+  enum class Kind { kSignal, kGroupStop, kInterrupt, kEvent, kSyscall, kExited, kKilled };
   Kind kind = Kind::kInterrupt;
   int sig = 0;         // kSignal/kGroupStop: the signal; kKilled: the fatal signal
   int event = 0;       // kEvent: PTRACE_EVENT_*
@@ -59,6 +60,8 @@ class Tracee {
 
   Status interrupt();
   Status cont(int sig = 0);
+  // Resumes until the next syscall entry or exit (PTRACE_SYSCALL).
+  Status cont_syscall(int sig = 0);
   Status listen();
   Status detach(int sig = 0);
   // Waits for the next stop or exit of this task (blocking, __WALL).

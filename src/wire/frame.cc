@@ -21,6 +21,11 @@ const char* known_name(uint16_t type) {
     case MsgType::kMigrateCommit: return "migrate-commit";
     case MsgType::kMigrateAck: return "migrate-ack";
     case MsgType::kMigrateAbort: return "migrate-abort";
+    case MsgType::kMigrateImage: return "migrate-image";
+    case MsgType::kMigratePages: return "migrate-pages";
+    case MsgType::kMigratePagesEnd: return "migrate-pages-end";
+    case MsgType::kMigrateHome: return "migrate-home";
+    case MsgType::kGoHome: return "go-home";
     case MsgType::kSyscallRequest: return "syscall-request";
     case MsgType::kSyscallReply: return "syscall-reply";
     case MsgType::kSignal: return "signal";

@@ -69,6 +69,12 @@ enum class MsgType : uint16_t {
   kMigrateCommit = 0x0204,
   kMigrateAck = 0x0205,
   kMigrateAbort = 0x0206,
+  // The migration engine's flow (src/migrate/protocol.h documents the sequence):
+  kMigrateImage = 0x0207,     // the process image without pages (migrate/image_codec.h)
+  kMigratePages = 0x0208,     // one run of pages: addr u64 + bytes
+  kMigratePagesEnd = 0x0209,  // end of the page stream
+  kMigrateHome = 0x020a,      // home asks the guest to send the process back
+  kGoHome = 0x020b,           // the guest sends the process home: reason string, then image
   // 0x03xx syscall forwarding between remote body and deputy
   kSyscallRequest = 0x0301,
   kSyscallReply = 0x0302,

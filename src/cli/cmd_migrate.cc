@@ -1,0 +1,105 @@
+// omx migrate PID NODE|home (openMosix: migrate PID {ID|home|balance}) and omx where PID.
+// They talk to the supervisor of PID, found as its ptrace tracer (/proc/PID/status TracerPid).
+#include <sys/types.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "daemon/control_client.h"
+#include "migrate/home.h"
+
+namespace omx::cli {
+namespace {
+
+// The supervisor of `pid`, or 0 with a message printed.
+pid_t supervisor_of(pid_t pid, const std::string& me) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  if (!in) {
+    std::fprintf(stderr, "%s: no process %d\n", me.c_str(), pid);
+    return 0;
+  }
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("TracerPid:", 0) == 0) {
+      pid_t t = std::stoi(line.substr(10));
+      if (t > 0) return t;
+    }
+  std::fprintf(stderr, "%s: process %d is not migratable (start it with mosrun or omx run)\n",
+               me.c_str(), pid);
+  return 0;
+}
+
+bool parse_pid(const std::string& s, pid_t& out) {
+  try {
+    size_t used = 0;
+    long v = std::stol(s, &used);
+    if (used != s.size() || v <= 0) return false;
+    out = static_cast<pid_t>(v);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+int ask(pid_t pid, const nlohmann::json& req, const std::string& me, nlohmann::json& reply) {
+  pid_t sup = supervisor_of(pid, me);
+  if (!sup) return kExitRefused;
+  auto r = daemon::control_request(req, migrate::supervisor_address(sup), std::chrono::seconds(120));
+  if (!r.ok()) {
+    std::fprintf(stderr, "%s: supervisor of %d did not answer: %s\n", me.c_str(), pid,
+                 r.error().message().c_str());
+    return kExitUnavailable;
+  }
+  reply = *r;
+  if (!reply.value("ok", false)) {
+    std::fprintf(stderr, "%s: %s\n", me.c_str(), reply.value("error", "failed").c_str());
+    return reply.value("refused", false) ? kExitRefused : kExitFailed;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int cmd_migrate(const Args& args) {
+  const std::string& me = args[0];
+  if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
+    std::printf("usage: %s PID {NODE-ID|home}\nMoves a running migratable process to node "
+                "NODE-ID, or back to its home node.\n", me.c_str());
+    return kExitOk;
+  }
+  pid_t pid = 0;
+  if (args.size() != 3 || !parse_pid(args[1], pid)) {
+    std::fprintf(stderr, "usage: %s PID {NODE-ID|home}\n", me.c_str());
+    return kExitUsage;
+  }
+  const std::string& to = args[2];
+  if (to == "balance") {
+    std::fprintf(stderr, "%s: 'balance' needs the load balancer, which is not available yet\n", me.c_str());
+    return kExitUnavailable;
+  }
+  if (to != "home" && to.find_first_not_of("0123456789") != std::string::npos) {
+    std::fprintf(stderr, "%s: '%s' is not a node id or 'home'\n", me.c_str(), to.c_str());
+    return kExitUsage;
+  }
+  nlohmann::json reply;
+  return ask(pid, {{"op", "migrate"}, {"pid", pid}, {"to", to}}, me, reply);
+}
+
+int cmd_where(const Args& args) {
+  const std::string& me = args[0];
+  pid_t pid = 0;
+  if (args.size() != 2 || !parse_pid(args[1], pid)) {
+    std::fprintf(stderr, "usage: %s PID\nPrints the node the process runs on.\n", me.c_str());
+    return args.size() == 2 && args[1] == "--help" ? kExitOk : kExitUsage;
+  }
+  nlohmann::json reply;
+  int rc = ask(pid, {{"op", "where"}, {"pid", pid}}, me, reply);
+  if (rc == kExitOk) std::printf("%u\n", reply.value("where", 0u));
+  return rc;
+}
+
+}  // namespace omx::cli

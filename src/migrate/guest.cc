@@ -1,0 +1,439 @@
+#include "migrate/guest.h"
+
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <deque>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "base/fault.h"
+#include "base/log.h"
+#include "migrate/image_codec.h"
+#include "migrate/marshal.h"
+#include "migrate/page_stream.h"
+#include "migrate/protocol.h"
+#include "migrate/seccomp_filter.h"
+#include "proc/capture.h"
+#include "proc/restore.h"
+#include "syscall/syscall_table.h"
+#include "wire/codec.h"
+
+namespace omx::migrate {
+namespace {
+
+using wire::MsgType;
+constexpr wire::Duration kStepTimeout{30000};
+constexpr uint64_t kScratchSize = 64 << 10;
+
+auto log() { return log::get("guest"); }
+
+class Guest {
+ public:
+  Guest(wire::Channel ch, GuestConfig cfg) : ch_(std::move(ch)), cfg_(cfg) {}
+  int run(const wire::Frame& offer);
+
+ private:
+  Status receive(const wire::Frame& offer);
+  Status serve();
+  // Each handler returns true when the body has left or ended (the guest is done).
+  Result<bool> on_body_event(const proc::StopEvent& e);
+  Result<bool> on_seccomp();
+  Result<bool> on_home_frame(const wire::Frame& f);
+  Result<bool> forward(arch::Registers regs);
+  Status emulate_brk(arch::Registers regs);
+  Status finish_call(arch::Registers regs, int64_t result);
+  // `at_trap`: the body is at a seccomp stop for a call that must be made at home.
+  Result<bool> go_home(const std::string& reason, arch::Registers regs, bool at_trap);
+  Status send_home(const std::string& reason, arch::Registers regs);
+  Status queue_signal(std::span<const uint8_t> payload);
+  Result<bool> report_exit(bool by_signal, int code);
+
+  wire::Channel ch_;
+  GuestConfig cfg_;
+  proc::Tracee body_;
+  std::optional<proc::ProcessMemory> mem_;
+  pid_t home_pid_ = 0;
+  uint64_t brk_ = 0, start_brk_ = 0;
+  std::deque<siginfo_t> delivering_;  // sent with tgkill, siginfo to install at delivery
+  bool home_requested_ = false;
+};
+
+int Guest::run(const wire::Frame& offer) {
+  Status st = receive(offer);
+  if (!st.ok()) {
+    log()->warn("incoming migration failed: {}", st.error().message());
+    (void)ch_.send(MsgType::kMigrateAck, encode_ack(st));
+    return 1;
+  }
+  st = serve();
+  if (!st.ok()) {
+    log()->error("guest for home pid {} failed: {}", home_pid_, st.error().message());
+    return 1;
+  }
+  return 0;
+}
+
+Status Guest::receive(const wire::Frame& offer_frame) {
+  OMX_ASSIGN(Offer offer, decode_offer(offer_frame.payload));
+  if (offer.uid == 0 && !cfg_.allow_root)
+    return make_error(ErrorCode::kRefused, "processes owned by root do not migrate to this node");
+  wire::Writer accept;
+  accept.u32(static_cast<uint32_t>(offer.files.size()));
+  for (const FileIdentity& f : offer.files) accept.u8(have_identical_file(f) ? 1 : 0);
+  OMX_TRY(ch_.send(MsgType::kMigrateAccept, accept.data()));
+  OMX_ASSIGN(wire::Frame img_frame, expect(ch_, MsgType::kMigrateImage, kStepTimeout));
+  OMX_ASSIGN(proc::ProcessImage image, decode_image(img_frame.payload));
+  OMX_TRY(fault::check("guest.restore"));
+  OMX_ASSIGN(proc::RestoreHost host, proc::spawn_restore_host(image, kScratchSize));
+  OMX_ASSIGN(mem_, proc::ProcessMemory::open(host.tracee.pid()));
+  proc::RestoreOptions opts;
+  OMX_ASSIGN(opts.seccomp_filter, build_body_filter());
+  opts.creds = proc::Credentials{offer.uid, offer.gid, {offer.groups.begin(), offer.groups.end()}};
+  ChannelPageSource pages(ch_, kStepTimeout);
+  Status st = proc::restore_into(host.tracee, *mem_, host.scratch, host.regs, image, pages, opts);
+  if (!st.ok()) return st;  // host.tracee's destructor detaches; EXITKILL is not enough:
+  OMX_TRY(ch_.send(MsgType::kMigrateAck, encode_ack(ok_status())));
+  OMX_TRY(expect(ch_, MsgType::kMigrateCommit, kStepTimeout));
+  fault::hit_or_die("guest.after_commit");
+  body_ = std::move(host.tracee);
+  home_pid_ = image.home_pid;
+  brk_ = image.brk;
+  start_brk_ = image.start_brk;
+  log()->info("running home pid {} as local pid {}", home_pid_, body_.pid());
+  return body_.cont(0);  // leaves the final stop (see restore_into)
+}
+
+Status Guest::serve() {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
+  ScopedFd sfd(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sfd.valid()) return sys_error("signalfd");
+  for (;;) {
+    // Body events first: waitpid does not need the signal (it may have been coalesced).
+    int status = 0;
+    pid_t r = waitpid(body_.pid(), &status, __WALL | WNOHANG);
+    if (r == body_.pid()) {
+      OMX_ASSIGN(bool done, on_body_event(proc::classify_wait_status(status)));
+      if (done) return ok_status();
+      continue;
+    }
+    if (ch_.frame_ready()) {
+      OMX_ASSIGN(wire::Frame f, ch_.recv(wire::Duration(0)));
+      OMX_ASSIGN(bool done, on_home_frame(f));
+      if (done) return ok_status();
+      continue;
+    }
+    pollfd fds[2] = {{ch_.fd(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
+    if (poll(fds, 2, 1000) < 0 && errno != EINTR) return sys_error("poll");
+    if (fds[1].revents) {
+      signalfd_siginfo si;
+      while (read(sfd.get(), &si, sizeof si) == sizeof si) {}
+    }
+    if (fds[0].revents) {
+      auto f = ch_.recv(wire::Duration(0));
+      if (!f.ok() && f.error().code == ErrorCode::kTimeout) continue;
+      if (!f.ok()) {
+        log()->info("home of pid {} went away ({}): ending the body", home_pid_, f.error().message());
+        kill(body_.pid(), SIGKILL);
+        return ok_status();
+      }
+      OMX_ASSIGN(bool done, on_home_frame(*f));
+      if (done) return ok_status();
+    }
+  }
+}
+
+Result<bool> Guest::on_body_event(const proc::StopEvent& e) {
+  using K = proc::StopEvent::Kind;
+  switch (e.kind) {
+    case K::kExited:
+      return report_exit(false, e.exit_status);
+    case K::kKilled:
+      return report_exit(true, e.sig);
+    case K::kEvent:
+      if (e.event == PTRACE_EVENT_SECCOMP) return on_seccomp();
+      OMX_TRY(body_.cont(0));
+      return false;
+    case K::kSignal: {
+      auto it = std::find_if(delivering_.begin(), delivering_.end(),
+                             [&](const siginfo_t& s) { return s.si_signo == e.sig; });
+      if (it != delivering_.end()) {
+        OMX_TRY(body_.set_siginfo(*it));  // the sender's siginfo, as at home
+        delivering_.erase(it);
+      }
+      OMX_TRY(body_.cont(e.sig));
+      return false;
+    }
+    case K::kGroupStop:
+      OMX_TRY(body_.listen());
+      return false;
+    case K::kInterrupt:
+    case K::kSyscall:
+      OMX_TRY(body_.cont(0));
+      return false;
+  }
+  return false;
+}
+
+Result<bool> Guest::on_seccomp() {
+  OMX_ASSIGN(arch::Registers regs, body_.get_regs());
+  int64_t nr = regs.syscall_no();
+  switch (nr) {
+    case SYS_getpid:
+    case SYS_gettid:
+      OMX_TRY(finish_call(regs, home_pid_));
+      return false;
+    case SYS_brk:
+      OMX_TRY(emulate_brk(regs));
+      return false;
+    case SYS_exit:
+    case SYS_exit_group:
+      return report_exit(false, static_cast<int>(regs.arg(0) & 0xff));
+    case SYS_kill:
+    case SYS_tkill:
+    case SYS_tgkill:
+      // A signal to itself: the home pid means this body here.
+      if (static_cast<pid_t>(regs.arg(0)) == home_pid_) {
+        regs.set_arg(0, static_cast<uint64_t>(body_.pid()));
+        if (nr == SYS_tgkill && static_cast<pid_t>(regs.arg(1)) == home_pid_)
+          regs.set_arg(1, static_cast<uint64_t>(body_.pid()));
+        OMX_TRY(body_.set_regs(regs));
+        OMX_TRY(body_.cont(0));
+        return false;
+      }
+      return forward(regs);
+  }
+  const syscall::SyscallInfo* info = syscall::syscall_info(static_cast<int>(nr));
+  syscall::SyscallClass cls = info ? info->cls : syscall::SyscallClass::kHome;
+  switch (cls) {
+    case syscall::SyscallClass::kLocal:
+      OMX_TRY(body_.cont(0));  // (not trapped by the filter; harmless if it was)
+      return false;
+    case syscall::SyscallClass::kForwarded:
+    case syscall::SyscallClass::kEmulated:  // (credential getters: home answers them exactly)
+      return forward(regs);
+    case syscall::SyscallClass::kSpecial:
+      if (nr == SYS_rt_sigaction || nr == SYS_rt_sigreturn || nr == SYS_rt_sigsuspend ||
+          nr == SYS_pause) {
+        OMX_TRY(body_.cont(0));  // signal state lives with the body
+        return false;
+      }
+      [[fallthrough]];
+    default:
+      return go_home(fmt::format("{} is made at home", syscall::syscall_name(static_cast<int>(nr))),
+                     regs, true);
+  }
+}
+
+Status Guest::finish_call(arch::Registers regs, int64_t result) {
+  regs.set_syscall_no(-1);  // skip the call; rax is its result
+  regs.set_result(result);
+  OMX_TRY(body_.set_regs(regs));
+  return body_.cont(0);
+}
+
+// brk on the remote: the host process's kernel brk is unrelated to the image's heap, so the
+// heap grows and shrinks with mmap/munmap, run in place of the trapped brk call.
+Status Guest::emulate_brk(arch::Registers regs) {
+  auto page_up = [](uint64_t v) { return (v + arch::kPageSize - 1) & ~(arch::kPageSize - 1); };
+  uint64_t want = regs.arg(0);
+  if (want < start_brk_ || page_up(want) == page_up(brk_)) {
+    if (want >= start_brk_) brk_ = want;
+    return finish_call(regs, static_cast<int64_t>(brk_));
+  }
+  arch::Registers call = regs;
+  uint64_t lo = page_up(std::min(want, brk_)), hi = page_up(std::max(want, brk_));
+  if (want > brk_) {
+    call.set_syscall_no(SYS_mmap);
+    uint64_t args[6] = {lo, hi - lo, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                        static_cast<uint64_t>(-1), 0};
+    for (int i = 0; i < 6; ++i) call.set_arg(i, args[i]);
+  } else {
+    call.set_syscall_no(SYS_munmap);
+    call.set_arg(0, lo);
+    call.set_arg(1, hi - lo);
+  }
+  OMX_TRY(body_.set_regs(call));
+  OMX_TRY(body_.cont_syscall(0));
+  for (;;) {  // run to the syscall-exit stop of the replacement call
+    OMX_ASSIGN(proc::StopEvent e, body_.wait());
+    if (e.gone()) return make_error(ErrorCode::kVanished, "brk", body_.pid());
+    if (e.kind == proc::StopEvent::Kind::kSyscall) break;
+    OMX_TRY(body_.cont_syscall(e.kind == proc::StopEvent::Kind::kSignal ? e.sig : 0));
+  }
+  OMX_ASSIGN(arch::Registers after, body_.get_regs());
+  bool ok = want > brk_ ? after.result() == static_cast<int64_t>(lo) : after.result() == 0;
+  if (ok) brk_ = want;
+  after.set_result(static_cast<int64_t>(brk_));
+  OMX_TRY(body_.set_regs(after));
+  return body_.cont(0);
+}
+
+Result<bool> Guest::forward(arch::Registers regs) {
+  OMX_ASSIGN(std::optional<Marshalled> m, marshal(regs, *mem_));
+  if (!m) return go_home("arguments this node cannot forward", regs, true);
+  if (m->immediate) {
+    OMX_TRY(finish_call(regs, *m->immediate));
+    return false;
+  }
+  OMX_TRY(ch_.send(MsgType::kSyscallRequest, encode(m->req)));
+  for (;;) {
+    OMX_ASSIGN(wire::Frame f, ch_.recv(wire::kForever));
+    if (f.type == MsgType::kSignal) {
+      OMX_TRY(queue_signal(f.payload));
+      continue;
+    }
+    if (f.type == MsgType::kMigrateHome) {
+      home_requested_ = true;
+      continue;
+    }
+    if (f.type != MsgType::kSyscallReply)
+      return make_error(ErrorCode::kProtocol, "expected a syscall reply");
+    OMX_ASSIGN(SyscallReply reply, decode_reply(f.payload));
+    OMX_TRY(unmarshal(*m, reply, *mem_));
+    if (home_requested_) {
+      // Finish the call as if returned, then leave with the registers after it.
+      regs.set_syscall_no(-1);
+      regs.set_result(reply.result);
+      home_requested_ = false;
+      return go_home("requested", regs, false);
+    }
+    OMX_TRY(finish_call(regs, reply.result));
+    return false;
+  }
+}
+
+Status Guest::queue_signal(std::span<const uint8_t> payload) {
+  if (payload.size() != sizeof(siginfo_t)) return make_error(ErrorCode::kProtocol, "bad signal frame");
+  siginfo_t si;
+  std::memcpy(&si, payload.data(), sizeof si);
+  if (si.si_signo <= 0 || si.si_signo > 64) return make_error(ErrorCode::kProtocol, "bad signal number");
+  bool realtime = si.si_signo >= SIGRTMIN;
+  auto same = std::find_if(delivering_.begin(), delivering_.end(),
+                           [&](const siginfo_t& s) { return s.si_signo == si.si_signo; });
+  if (!realtime && same != delivering_.end()) {
+    *same = si;  // standard signals do not queue: one pending instance
+    return ok_status();
+  }
+  delivering_.push_back(si);
+  if (::syscall(SYS_tgkill, body_.pid(), body_.pid(), si.si_signo) != 0)
+    return sys_error("tgkill(body)", body_.pid());
+  return ok_status();
+}
+
+Result<bool> Guest::on_home_frame(const wire::Frame& f) {
+  switch (f.type) {
+    case MsgType::kSignal:
+      OMX_TRY(queue_signal(f.payload));
+      return false;
+    case MsgType::kMigrateHome: {
+      std::vector<siginfo_t> deferred;
+      OMX_TRY(body_.stop(&deferred));
+      OMX_ASSIGN(arch::Registers regs, body_.get_regs());
+      regs.rewind_interrupted_syscall();
+      return go_home("requested", regs, false);
+    }
+    case MsgType::kClose:
+      kill(body_.pid(), SIGKILL);
+      return true;
+    default:
+      return make_error(ErrorCode::kProtocol, fmt::format("unexpected frame {:#x} from home",
+                                                          static_cast<unsigned>(f.type)));
+  }
+}
+
+Result<bool> Guest::report_exit(bool by_signal, int code) {
+  OMX_TRY(ch_.send(MsgType::kExit, encode(ExitInfo{by_signal, code})));
+  if (body_.attached()) {
+    kill(body_.pid(), SIGKILL);
+    (void)body_.wait();
+    body_.release();
+  }
+  return true;
+}
+
+// Sends the process home. On failure the body stays here and goes on: a requested move simply
+// did not happen; a call that only home can make fails with EAGAIN.
+Result<bool> Guest::go_home(const std::string& reason, arch::Registers regs, bool at_trap) {
+  arch::Registers resume = regs;  // where the body goes on if the move fails
+  if (at_trap) {  // re-execute the trapped call at home
+    resume.set_syscall_no(-1);
+    resume.set_result(-EAGAIN);
+    regs.set_ip(regs.ip() - arch::kSyscallInsnSize);
+    regs.set_result(regs.syscall_no());
+    regs.set_syscall_no(-1);
+  }
+  log()->info("home pid {} goes home: {}", home_pid_, reason);
+  Status st = send_home(reason, regs);
+  if (st.ok()) {
+    kill(body_.pid(), SIGKILL);
+    (void)body_.wait();
+    body_.release();
+    return true;
+  }
+  log()->warn("home pid {} could not go home ({}); it keeps running here", home_pid_,
+              st.error().message());
+  if (st.error().code == ErrorCode::kVanished) return std::move(st.error());
+  OMX_TRY(body_.set_regs(resume));
+  OMX_TRY(body_.cont(0));
+  return false;
+}
+
+Status Guest::send_home(const std::string& reason, arch::Registers regs) {
+  OMX_ASSIGN(std::vector<proc::Vma> vmas, proc::read_vmas(body_.pid()));
+  std::vector<siginfo_t> deferred;
+  OMX_ASSIGN(proc::ScratchArea scratch,
+             proc::create_scratch(body_, *mem_, vmas, regs, kScratchSize, &deferred));
+  proc::RemoteSyscaller rs(body_, *mem_, scratch, regs);
+  auto sent = [&]() -> Status {
+    proc::CaptureOptions opts;
+    opts.file_available = [](const proc::Vma&) { return true; };  // they came from home
+    OMX_ASSIGN(proc::CaptureResult cap, proc::capture_state(body_, rs, regs, vmas, opts));
+    cap.image.home_pid = home_pid_;
+    cap.image.brk = brk_;
+    cap.image.start_brk = start_brk_;
+    // Signals sent here by tgkill carry our siginfo in the kernel queue: use the sender's.
+    for (siginfo_t& p : cap.image.pending) {
+      auto it = std::find_if(delivering_.begin(), delivering_.end(),
+                             [&](const siginfo_t& s) { return s.si_signo == p.si_signo; });
+      if (it != delivering_.end()) {
+        p = *it;
+        delivering_.erase(it);
+      }
+    }
+    proc::assign_sources(cap.image, opts);
+    wire::Writer why;
+    why.str(reason);
+    OMX_TRY(fault::check("guest.go_home"));
+    OMX_TRY(ch_.send(MsgType::kGoHome, why.data()));
+    OMX_TRY(ch_.send(MsgType::kMigrateImage, encode_image(cap.image)));
+    ChannelPageSink sink(ch_);
+    OMX_TRY(proc::capture_pages(*mem_, cap.image, opts, sink));
+    OMX_TRY(ch_.send(MsgType::kMigratePagesEnd, {}));
+    OMX_ASSIGN(wire::Frame ack, expect(ch_, MsgType::kMigrateAck, kStepTimeout));
+    return decode_ack(ack.payload);
+  }();
+  if (!sent.ok()) {
+    // Remove our scratch area again; the body ends in a stop we leave via its registers.
+    (void)rs.call_unmapping_self(SYS_munmap, {scratch.base, scratch.size});
+  }
+  return sent;
+}
+
+}  // namespace
+
+int run_guest(wire::Channel ch, const wire::Frame& offer, const GuestConfig& cfg) {
+  Guest g(std::move(ch), cfg);
+  return g.run(offer);
+}
+
+}  // namespace omx::migrate

@@ -1,0 +1,73 @@
+#include "migrate/guest_acceptor.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "migrate/guest.h"
+#include "wire/channel.h"
+
+namespace omx::migrate {
+namespace {
+
+constexpr wire::Duration kHandshakeTimeout{5000};
+constexpr wire::Duration kFirstFrameTimeout{10000};
+
+auto log() { return log::get("guest"); }
+
+[[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
+                             const wire::Key& key, bool allow_root) {
+  ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
+  log::set_process_tag(fmt::format("node{} guest{}", node, getpid()));
+  auto ch = wire::Channel::accept(std::move(fd), key, node, kHandshakeTimeout);
+  if (!ch.ok()) {
+    log()->warn("connection from {} rejected: {}", peer.to_string(), ch.error().message());
+    _exit(2);
+  }
+  auto first = ch->recv(kFirstFrameTimeout);
+  if (!first.ok()) {
+    log()->warn("connection from {}: {}", peer.to_string(), first.error().message());
+    _exit(2);
+  }
+  if (first->type != wire::MsgType::kMigrateOffer) {
+    log()->warn("connection from {}: unexpected first frame {:#x}", peer.to_string(),
+                static_cast<unsigned>(first->type));
+    _exit(2);
+  }
+  GuestConfig cfg{node, allow_root};
+  _exit(run_guest(std::move(*ch), *first, cfg));
+}
+
+}  // namespace
+
+void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) {
+  reap();
+  if (children_.size() >= kMaxGuests) {
+    log()->warn("refusing connection from {}: {} guests already", peer.to_string(), children_.size());
+    return;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    log()->error("fork for connection from {}: {}", peer.to_string(), strerror(errno));
+    return;
+  }
+  if (pid == 0) child_main(std::move(fd), peer, node_id_, key_, allow_root_);
+  children_.insert(pid);
+}
+
+size_t GuestAcceptor::reap() {
+  size_t n = 0;
+  for (auto it = children_.begin(); it != children_.end();) {
+    pid_t r = waitpid(*it, nullptr, WNOHANG);
+    if (r == *it || (r < 0 && errno == ECHILD)) {  // ECHILD: reaped by the kernel already
+      it = children_.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
+}  // namespace omx::migrate

@@ -1,0 +1,533 @@
+#include "migrate/home.h"
+
+#include <poll.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/fault.h"
+#include "base/log.h"
+#include "base/scoped_fd.h"
+#include "migrate/deputy.h"
+#include "migrate/home_link.h"
+#include "migrate/image_codec.h"
+#include "migrate/page_stream.h"
+#include "migrate/protocol.h"
+#include "proc/cantmove.h"
+#include "proc/capture.h"
+#include "proc/restore.h"
+#include "wire/codec.h"
+
+namespace omx::migrate {
+namespace {
+
+using json = nlohmann::json;
+using wire::MsgType;
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kDeputyScratch = (2 * kMaxBufferBytes) + (1 << 20);
+constexpr wire::Duration kStepTimeout{30000};
+
+auto log() { return log::get("home"); }
+
+struct Stats {
+  uint64_t migrations = 0, failed_migrations = 0, forwarded_syscalls = 0, went_home = 0;
+};
+
+// One process of the tree.
+struct Proc {
+  std::optional<proc::Tracee> native;  // set while it runs here
+  std::optional<Deputy> deputy;        // set while its body runs elsewhere
+  std::optional<wire::Channel> ch;     // to the guest supervisor, while away
+  uint32_t node = 0;                   // where it runs (home node id when native)
+  uint64_t nmigs = 0;
+  bool fresh = true;                   // no stop seen yet (auto-attached child)
+  std::string last_error;
+  pid_t pid() const { return native ? native->pid() : deputy->pid(); }
+};
+
+class HomeSupervisor {
+ public:
+  HomeSupervisor(pid_t root, HomeConfig cfg) : root_(root), cfg_(std::move(cfg)) {}
+  int run();
+
+ private:
+  Status setup();
+  void on_sigchld();
+  void on_native_event(pid_t pid, Proc& p, const proc::StopEvent& e);
+  void on_deputy_event(pid_t pid, Proc& p, const proc::StopEvent& e);
+  void on_channel(pid_t pid, Proc& p);
+  Status on_frame(pid_t pid, Proc& p, const wire::Frame& f);
+  Status forward_signals(Proc& p, const std::vector<siginfo_t>& sigs);
+  Status move_out(pid_t pid, Proc& p, uint32_t node);
+  Status come_home(pid_t pid, Proc& p, const std::string& reason);
+  Status request_home(pid_t pid, Proc& p);
+  Status migrate(pid_t pid, const std::string& to);
+  void drop(pid_t pid);
+  void on_control();
+  json handle_request(const json& req);
+  void bounce();
+  void write_stats();
+
+  pid_t root_;
+  HomeConfig cfg_;
+  std::map<pid_t, Proc> procs_;
+  Stats stats_;
+  NodeDirectory nodes_;
+  ScopedFd sigfd_, control_;
+  Clock::time_point next_bounce_{};
+  bool stats_written_ = false;
+};
+
+int HomeSupervisor::run() {
+  Status st = setup();
+  if (!st.ok()) {
+    log()->error("supervisor: {}", st.error().message());
+    // Keep the program running untouched: detach and leave.
+    if (procs_.count(root_)) procs_.erase(root_);
+    return 1;
+  }
+  while (!procs_.empty()) {
+    std::vector<pollfd> fds = {{sigfd_.get(), POLLIN, 0}, {control_.get(), POLLIN, 0}};
+    std::vector<pid_t> owners;
+    for (auto& [pid, p] : procs_) {
+      if (!p.ch) continue;
+      if (p.ch->frame_ready()) {
+        on_channel(pid, p);
+        goto next;  // the map may have changed
+      }
+      fds.push_back({p.ch->fd(), POLLIN, 0});
+      owners.push_back(pid);
+    }
+    {
+      int timeout = -1;
+      if (cfg_.bounce_ms) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_bounce_ - Clock::now());
+        timeout = static_cast<int>(std::max<int64_t>(0, left.count()));
+      }
+      if (poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+        log()->error("poll: {}", strerror(errno));
+        return 1;
+      }
+      if (fds[0].revents) on_sigchld();
+      if (fds[1].revents) on_control();
+      for (size_t i = 2; i < fds.size(); ++i) {
+        auto it = procs_.find(owners[i - 2]);
+        if (fds[i].revents && it != procs_.end() && it->second.ch) on_channel(it->first, it->second);
+      }
+      if (cfg_.bounce_ms && Clock::now() >= next_bounce_) {
+        bounce();
+        next_bounce_ = Clock::now() + std::chrono::milliseconds(cfg_.bounce_ms);
+      }
+    }
+  next:;
+  }
+  write_stats();
+  return 0;
+}
+
+Status HomeSupervisor::setup() {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
+  sigfd_.reset(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd_.valid()) return sys_error("signalfd");
+  OMX_ASSIGN(control_, listen_control(supervisor_address(getpid())));
+  Proc& p = procs_[root_];
+  p.native = proc::Tracee::adopt(root_);
+  p.fresh = false;
+  OMX_TRY(nodes_.load(cfg_.control_address));
+  p.node = nodes_.home();
+  next_bounce_ = Clock::now() + std::chrono::milliseconds(cfg_.bounce_ms);
+  return ok_status();
+}
+
+void HomeSupervisor::on_sigchld() {
+  signalfd_siginfo si;
+  while (read(sigfd_.get(), &si, sizeof si) == sizeof si) {}
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+    if (pid <= 0) return;
+    proc::StopEvent e = proc::classify_wait_status(status);
+    auto it = procs_.find(pid);
+    if (it == procs_.end()) {  // a new child reporting before its parent's fork event
+      if (e.gone()) continue;
+      Proc& np = procs_[pid];
+      np.native = proc::Tracee::adopt(pid);
+      np.node = nodes_.home();
+      it = procs_.find(pid);
+    }
+    Proc& p = it->second;
+    if (p.deputy) on_deputy_event(pid, p, e);
+    else on_native_event(pid, p, e);
+  }
+}
+
+void HomeSupervisor::on_native_event(pid_t pid, Proc& p, const proc::StopEvent& e) {
+  using K = proc::StopEvent::Kind;
+  if (e.gone()) {
+    p.native->release();
+    if (pid == root_) write_stats();
+    procs_.erase(pid);
+    return;
+  }
+  int sig = 0;
+  if (p.fresh) {
+    p.fresh = false;  // the initial stop of an auto-attached child: just let it run
+  } else if (e.kind == K::kSignal) {
+    sig = e.sig;
+  } else if (e.kind == K::kGroupStop) {
+    (void)p.native->listen();
+    return;
+  } else if (e.kind == K::kEvent && (e.event == PTRACE_EVENT_FORK || e.event == PTRACE_EVENT_VFORK ||
+                                     e.event == PTRACE_EVENT_CLONE)) {
+    auto child = p.native->get_event_msg();
+    if (child.ok() && !procs_.count(static_cast<pid_t>(*child))) {
+      Proc& c = procs_[static_cast<pid_t>(*child)];
+      c.native = proc::Tracee::adopt(static_cast<pid_t>(*child));
+      c.node = nodes_.home();
+    }
+  } else if (e.kind == K::kEvent && e.event == PTRACE_EVENT_EXIT && pid == root_) {
+    write_stats();
+  }
+  (void)p.native->cont(sig);
+}
+
+void HomeSupervisor::on_deputy_event(pid_t pid, Proc& p, const proc::StopEvent& e) {
+  std::vector<siginfo_t> sigs;
+  auto alive = p.deputy->on_stop(e, sigs);
+  if (!alive.ok() || !*alive) {
+    log()->info("deputy {} is gone: ending its body on node {}", pid, p.node);
+    if (p.ch) (void)p.ch->send(MsgType::kClose, {});
+    if (pid == root_) write_stats();
+    p.deputy->tracee().release();
+    procs_.erase(pid);
+    return;
+  }
+  Status st = forward_signals(p, sigs);
+  if (!st.ok()) log()->warn("forwarding signals of {}: {}", pid, st.error().message());
+}
+
+Status HomeSupervisor::forward_signals(Proc& p, const std::vector<siginfo_t>& sigs) {
+  for (const siginfo_t& si : sigs)
+    OMX_TRY(p.ch->send(MsgType::kSignal,
+                       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&si), sizeof si)));
+  return ok_status();
+}
+
+void HomeSupervisor::on_channel(pid_t pid, Proc& p) {
+  auto f = p.ch->recv(wire::Duration(0));
+  if (!f.ok() && f.error().code == ErrorCode::kTimeout) return;
+  Status st = f.ok() ? on_frame(pid, p, *f) : Status(f.error());
+  if (st.ok()) return;
+  // The link to the body is lost: the process is lost with it (its memory is there). Kill the
+  // deputy so the parent learns of it, as openMosix did when a remote node crashed.
+  log()->error("process {} on node {}: {}; killing it", pid, p.node, st.error().message());
+  if (p.deputy) (void)p.deputy->die_by_signal(SIGKILL);
+  drop(pid);
+}
+
+Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
+  switch (f.type) {
+    case MsgType::kSyscallRequest: {
+      OMX_ASSIGN(SyscallRequest req, decode_request(f.payload));
+      std::vector<siginfo_t> sigs;
+      OMX_ASSIGN(SyscallReply rep, p.deputy->execute(req, sigs));
+      ++stats_.forwarded_syscalls;
+      OMX_TRY(p.ch->send(MsgType::kSyscallReply, encode(rep)));
+      return forward_signals(p, sigs);
+    }
+    case MsgType::kExit: {
+      OMX_ASSIGN(ExitInfo ex, decode_exit(f.payload));
+      if (pid == root_) write_stats();
+      Status st = ex.by_signal ? p.deputy->die_by_signal(ex.code) : p.deputy->exit_with_status(ex.code);
+      drop(pid);
+      return st.ok() || st.error().code == ErrorCode::kVanished ? ok_status() : st;
+    }
+    case MsgType::kGoHome: {
+      wire::Reader r(f.payload, "go home");
+      OMX_ASSIGN(std::string why, r.str("reason", 4096));
+      ++stats_.went_home;
+      return come_home(pid, p, why);
+    }
+    default:
+      return make_error(ErrorCode::kProtocol,
+                        fmt::format("unexpected frame {:#x}", static_cast<unsigned>(f.type)));
+  }
+}
+
+void HomeSupervisor::drop(pid_t pid) {
+  auto it = procs_.find(pid);
+  if (it == procs_.end()) return;
+  if (it->second.deputy) it->second.deputy->tracee().release();
+  if (it->second.native) it->second.native->release();
+  procs_.erase(it);
+}
+
+Status HomeSupervisor::migrate(pid_t pid, const std::string& to) {
+  auto it = procs_.find(pid);
+  if (it == procs_.end())
+    return make_error(ErrorCode::kInvalid, fmt::format("pid {} is not a migratable process of this tree", pid));
+  Proc& p = it->second;
+  uint32_t target = to == "home" ? nodes_.home() : static_cast<uint32_t>(std::stoul(to));
+  if (target == p.node) return ok_status();
+  if (p.deputy) {
+    OMX_TRY(request_home(pid, p));
+    if (target == nodes_.home()) return ok_status();
+  }
+  return move_out(pid, procs_.at(pid), target);
+}
+
+// Rolls a stopped native process back to exactly where it was: re-queues the signals that
+// were held back while we worked on it, removes our scratch area, restores its registers.
+Status rollback_native(proc::Tracee& t, const proc::ProcessMemory& mem,
+                       const proc::ScratchArea& scratch, const arch::Registers& regs,
+                       const std::vector<siginfo_t>& held) {
+  proc::RemoteSyscaller rs(t, mem, scratch, regs);
+  for (const siginfo_t& si : held) {
+    OMX_ASSIGN(RemotePtr<void> at, rs.put_struct(si));
+    (void)rs.call(SYS_rt_tgsigqueueinfo, {static_cast<uint64_t>(t.pid()),
+                                          static_cast<uint64_t>(t.pid()),
+                                          static_cast<uint64_t>(si.si_signo), at.addr()});
+  }
+  OMX_TRY(rs.call_unmapping_self(SYS_munmap, {scratch.base, scratch.size}));
+  OMX_TRY(t.set_regs(regs));
+  return t.cont(0);
+}
+
+Result<Offer> make_offer(pid_t pid, const std::vector<proc::Vma>& vmas) {
+  Offer o;
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line.substr(line.find(':') + 1));
+    uint32_t real = 0, eff = 0;
+    if (line.rfind("Uid:", 0) == 0 && (ls >> real >> eff)) o.uid = eff;
+    else if (line.rfind("Gid:", 0) == 0 && (ls >> real >> eff)) o.gid = eff;
+    else if (line.rfind("Groups:", 0) == 0)
+      for (uint32_t g; ls >> g;) o.groups.push_back(g);
+  }
+  std::set<std::string> seen;
+  for (const proc::Vma& v : vmas) {
+    if (!v.file_backed() || v.deleted || v.shared || !seen.insert(v.path).second) continue;
+    if (auto id = identify_file(v.path); id.ok()) o.files.push_back(*id);
+  }
+  return o;
+}
+
+Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
+  proc::Tracee& t = *p.native;
+  std::vector<siginfo_t> held;
+  OMX_TRY(fault::check("home.freeze"));
+  OMX_TRY(t.stop(&held));
+  OMX_ASSIGN(arch::Registers regs, t.get_regs());
+  auto resume_untouched = [&]() { (void)t.cont(0); };
+  auto vmas = proc::read_vmas(pid);
+  if (!vmas.ok()) { resume_untouched(); return std::move(vmas.error()); }
+  auto why = proc::check_cantmove(pid, *vmas);
+  if (!why.ok() || !why->empty()) {
+    // Held signals were suppressed by stop(): put them back before it runs on.
+    resume_untouched();
+    for (const siginfo_t& si : held) ::syscall(SYS_tgkill, pid, pid, si.si_signo);
+    if (!why.ok()) return std::move(why.error());
+    return make_error(ErrorCode::kRefused, "cannot move: " + why->to_string(), pid);
+  }
+  auto mem = proc::ProcessMemory::open(pid);
+  if (!mem.ok()) { resume_untouched(); return std::move(mem.error()); }
+  auto scratch = proc::create_scratch(t, *mem, *vmas, regs, kDeputyScratch, &held);
+  if (!scratch.ok()) { (void)t.set_regs(regs); resume_untouched(); return std::move(scratch.error()); }
+  // From here a failure rolls the process back to where it was.
+  proc::RemoteSyscaller rs(t, *mem, *scratch, regs);
+  std::optional<wire::Channel> ch;
+  Status st = [&]() -> Status {
+    proc::CaptureOptions opts;
+    OMX_ASSIGN(proc::CaptureResult cap, proc::capture_state(t, rs, regs, *vmas, opts));
+    cap.image.pending.insert(cap.image.pending.begin(), held.begin(), held.end());
+    OMX_ASSIGN(Offer offer, make_offer(pid, *vmas));
+    OMX_ASSIGN(ch, nodes_.connect(node));
+    OMX_TRY(fault::check("home.offer"));
+    OMX_TRY(ch->send(MsgType::kMigrateOffer, encode(offer)));
+    OMX_ASSIGN(wire::Frame acc, expect(*ch, MsgType::kMigrateAccept, kStepTimeout));
+    OMX_ASSIGN(std::set<std::string> have, decode_accept(acc.payload, offer));
+    opts.file_available = [&](const proc::Vma& v) { return have.count(v.path) > 0; };
+    proc::assign_sources(cap.image, opts);
+    OMX_TRY(ch->send(MsgType::kMigrateImage, encode_image(cap.image)));
+    ChannelPageSink sink(*ch);
+    OMX_TRY(fault::check("home.transfer"));
+    OMX_TRY(proc::capture_pages(*mem, cap.image, opts, sink));
+    OMX_TRY(ch->send(MsgType::kMigratePagesEnd, {}));
+    OMX_ASSIGN(wire::Frame ack, expect(*ch, MsgType::kMigrateAck, kStepTimeout));
+    OMX_TRY(decode_ack(ack.payload));
+    OMX_TRY(fault::check("home.commit"));
+    return ch->send(MsgType::kMigrateCommit, {});
+  }();
+  if (!st.ok()) {
+    ++stats_.failed_migrations;
+    if (ch) ch->close();  // the guest drops what it built
+    Status rb = rollback_native(t, *mem, *scratch, regs, held);
+    if (!rb.ok()) log()->error("rollback of {} failed: {}", pid, rb.error().message());
+    return st;
+  }
+  // Committed: the body runs on `node`. The original process becomes the deputy.
+  proc::Tracee moved = std::move(t);
+  p.native.reset();
+  auto dep = Deputy::become(std::move(moved), *scratch, regs);
+  if (!dep.ok()) {
+    log()->error("deputy for {} failed: {}; ending the process", pid, dep.error().message());
+    (void)ch->send(MsgType::kClose, {});
+    kill(pid, SIGKILL);
+    drop(pid);
+    return std::move(dep.error());
+  }
+  p.deputy.emplace(std::move(*dep));
+  p.ch = std::move(ch);
+  p.node = node;
+  ++p.nmigs;
+  ++stats_.migrations;
+  log()->info("pid {} now runs on node {}", pid, node);
+  return ok_status();
+}
+
+// Asks the guest to send the process back and serves the channel until it has come home.
+Status HomeSupervisor::request_home(pid_t pid, Proc& p) {
+  OMX_TRY(p.ch->send(MsgType::kMigrateHome, {}));
+  for (;;) {  // serve calls in flight until the go-home arrives
+    OMX_ASSIGN(wire::Frame f, p.ch->recv(kStepTimeout));
+    bool going = f.type == MsgType::kGoHome;
+    if (going) --stats_.went_home;  // counted as a requested move, not a call sent home
+    OMX_TRY(on_frame(pid, p, f));
+    if (going || !procs_.count(pid) || !procs_.at(pid).deputy) return ok_status();
+  }
+}
+
+Status HomeSupervisor::come_home(pid_t pid, Proc& p, const std::string& reason) {
+  OMX_ASSIGN(wire::Frame img, expect(*p.ch, MsgType::kMigrateImage, kStepTimeout));
+  OMX_ASSIGN(proc::ProcessImage image, decode_image(img.payload));
+  std::vector<siginfo_t> sigs;
+  OMX_TRY(p.deputy->unpark(sigs));
+  image.pending.insert(image.pending.end(), sigs.begin(), sigs.end());
+  OMX_ASSIGN(proc::ProcessMemory mem, proc::ProcessMemory::open(pid));
+  ChannelPageSource pages(*p.ch, kStepTimeout);
+  proc::RestoreOptions opts;
+  opts.emulated_brk = false;
+  Status st = fault::check("home.come_home");
+  if (st.ok())
+    st = proc::restore_into(p.deputy->tracee(), mem, p.deputy->scratch(), p.deputy->base_regs(),
+                            image, pages, opts);
+  if (!st.ok()) {
+    // The body keeps running where it is; this deputy keeps serving it.
+    log()->warn("pid {} could not come home ({}): {}", pid, reason, st.error().message());
+    for (;;) {  // let the sender finish its page stream
+      uint64_t a;
+      std::span<const uint8_t> d;
+      auto more = pages.next(a, d);
+      if (!more.ok() || !*more) break;
+    }
+    ++stats_.failed_migrations;
+    OMX_TRY(p.ch->send(MsgType::kMigrateAck, encode_ack(st)));
+    return p.deputy->repark();
+  }
+  OMX_TRY(p.ch->send(MsgType::kMigrateAck, encode_ack(ok_status())));
+  p.ch.reset();
+  proc::Tracee t = std::move(p.deputy->tracee());
+  p.deputy.reset();
+  p.native.emplace(std::move(t));
+  p.node = nodes_.home();
+  ++p.nmigs;
+  ++stats_.migrations;
+  log()->info("pid {} is home ({})", pid, reason);
+  return p.native->cont(0);
+}
+
+void HomeSupervisor::on_control() {
+  ScopedFd c(accept4(control_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!c.valid()) return;
+  std::string line = read_request_line(c.get());
+  json reply;
+  try {
+    reply = handle_request(json::parse(line));
+  } catch (const std::exception& e) {
+    reply = {{"ok", false}, {"error", std::string("bad request: ") + e.what()}};
+  }
+  write_reply_line(c.get(), reply.dump());
+}
+
+json HomeSupervisor::handle_request(const json& req) {
+  std::string op = req.value("op", "");
+  auto proc_json = [&](pid_t pid, const Proc& p) {
+    return json{{"pid", pid}, {"home", nodes_.home()}, {"where", p.node}, {"nmigs", p.nmigs}};
+  };
+  if (op == "where" || op == "migrate") {
+    pid_t pid = req.at("pid").get<pid_t>();
+    if (op == "migrate") {
+      Status st = migrate(pid, req.at("to").get<std::string>());
+      if (!st.ok())
+        return {{"ok", false}, {"error", st.error().message()},
+                {"refused", st.error().code == ErrorCode::kRefused}};
+    }
+    auto it = procs_.find(pid);
+    if (it == procs_.end()) return {{"ok", false}, {"error", fmt::format("no such process {}", pid)}};
+    json j = proc_json(pid, it->second);
+    j["ok"] = true;
+    return j;
+  }
+  if (op == "list") {
+    json list = json::array();
+    for (auto& [pid, p] : procs_) list.push_back(proc_json(pid, p));
+    return {{"ok", true}, {"processes", list}};
+  }
+  return {{"ok", false}, {"error", "unknown op '" + op + "'"}};
+}
+
+void HomeSupervisor::bounce() {
+  const std::vector<uint32_t>& ids = nodes_.ids();
+  if (ids.size() < 2) return;
+  std::vector<pid_t> pids;
+  for (auto& [pid, p] : procs_) pids.push_back(pid);
+  for (pid_t pid : pids) {
+    auto it = procs_.find(pid);
+    if (it == procs_.end() || it->second.fresh) continue;
+    size_t idx = std::find(ids.begin(), ids.end(), it->second.node) - ids.begin();
+    uint32_t next = ids[(idx + 1) % ids.size()];
+    Status st = migrate(pid, std::to_string(next));
+    if (!st.ok()) log()->info("bounce of {} to node {}: {}", pid, next, st.error().message());
+  }
+}
+
+void HomeSupervisor::write_stats() {
+  if (cfg_.stats_json.empty() || stats_written_) return;
+  stats_written_ = true;
+  json j = {{"migrations", stats_.migrations},
+            {"failed_migrations", stats_.failed_migrations},
+            {"forwarded_syscalls", stats_.forwarded_syscalls},
+            {"went_home", stats_.went_home}};
+  std::ofstream out(cfg_.stats_json);
+  out << j.dump() << "\n";
+}
+
+}  // namespace
+
+std::string supervisor_address(pid_t sup) { return fmt::format("@omx/sup/{}", sup); }
+
+int run_home_supervisor(pid_t root, const HomeConfig& cfg) {
+  HomeSupervisor s(root, cfg);
+  return s.run();
+}
+
+}  // namespace omx::migrate

@@ -1,0 +1,116 @@
+#include "migrate/protocol.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "wire/codec.h"
+
+namespace omx::migrate {
+
+std::vector<uint8_t> encode(const Offer& o) {
+  wire::Writer w;
+  w.u32(o.uid);
+  w.u32(o.gid);
+  w.u32(static_cast<uint32_t>(o.groups.size()));
+  for (uint32_t g : o.groups) w.u32(g);
+  w.u32(static_cast<uint32_t>(o.files.size()));
+  for (const FileIdentity& f : o.files) {
+    w.str(f.path);
+    w.u64(f.size);
+    w.i64(f.mtime_ns);
+  }
+  return std::move(w).take();
+}
+
+Result<Offer> decode_offer(std::span<const uint8_t> b) {
+  wire::Reader r(b, "migration offer");
+  Offer o;
+  OMX_ASSIGN(o.uid, r.u32("uid"));
+  OMX_ASSIGN(o.gid, r.u32("gid"));
+  OMX_ASSIGN(uint32_t ng, r.u32("group count"));
+  if (ng > 65536) return make_error(ErrorCode::kProtocol, "offer: too many groups");
+  for (uint32_t i = 0; i < ng; ++i) {
+    OMX_ASSIGN(o.groups.emplace_back(), r.u32("group"));
+  }
+  OMX_ASSIGN(uint32_t nf, r.u32("file count"));
+  if (nf > 65536) return make_error(ErrorCode::kProtocol, "offer: too many files");
+  for (uint32_t i = 0; i < nf; ++i) {
+    FileIdentity f;
+    OMX_ASSIGN(f.path, r.str("path", 4096));
+    OMX_ASSIGN(f.size, r.u64("size"));
+    OMX_ASSIGN(f.mtime_ns, r.i64("mtime"));
+    o.files.push_back(std::move(f));
+  }
+  OMX_TRY(r.expect_end());
+  return o;
+}
+
+Result<FileIdentity> identify_file(const std::string& path) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) != 0) return sys_error("stat " + path);
+  return FileIdentity{path, static_cast<uint64_t>(st.st_size),
+                      st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec};
+}
+
+bool have_identical_file(const FileIdentity& f) {
+  auto mine = identify_file(f.path);
+  return mine.ok() && mine->size == f.size && mine->mtime_ns == f.mtime_ns;
+}
+
+std::vector<uint8_t> encode_ack(const Status& s) {
+  wire::Writer w;
+  w.u8(s.ok() ? 1 : 0);
+  w.str(s.ok() ? "" : s.error().message());
+  return std::move(w).take();
+}
+
+Status decode_ack(std::span<const uint8_t> b) {
+  wire::Reader r(b, "migration ack");
+  OMX_ASSIGN(uint8_t ok, r.u8("ok"));
+  OMX_ASSIGN(std::string why, r.str("error", 4096));
+  OMX_TRY(r.expect_end());
+  if (ok) return ok_status();
+  return make_error(ErrorCode::kRefused, "peer: " + why);
+}
+
+std::vector<uint8_t> encode(const ExitInfo& e) {
+  wire::Writer w;
+  w.u8(e.by_signal ? 1 : 0);
+  w.u32(static_cast<uint32_t>(e.code));
+  return std::move(w).take();
+}
+
+Result<ExitInfo> decode_exit(std::span<const uint8_t> b) {
+  wire::Reader r(b, "exit");
+  ExitInfo e;
+  OMX_ASSIGN(uint8_t sig, r.u8("kind"));
+  OMX_ASSIGN(uint32_t code, r.u32("code"));
+  OMX_TRY(r.expect_end());
+  e.by_signal = sig != 0;
+  e.code = static_cast<int>(code);
+  if ((e.by_signal && (e.code <= 0 || e.code > 64)) || (!e.by_signal && e.code > 255))
+    return make_error(ErrorCode::kProtocol, "exit: bad code");
+  return e;
+}
+
+Result<wire::Frame> expect(wire::Channel& ch, wire::MsgType want, wire::Duration timeout) {
+  OMX_ASSIGN(wire::Frame f, ch.recv(timeout));
+  if (f.type == want) return f;
+  if (f.type == wire::MsgType::kError || f.type == wire::MsgType::kMigrateAck) {
+    wire::Reader r(f.payload);
+    if (f.type == wire::MsgType::kMigrateAck) {
+      Status s = decode_ack(f.payload);
+      if (!s.ok()) return std::move(s.error());
+    } else if (auto why = r.str("reason", 4096); why.ok()) {
+      return make_error(ErrorCode::kRefused, "peer: " + *why);
+    }
+  }
+  return make_error(ErrorCode::kProtocol,
+                    fmt::format("expected frame {:#x}, got {:#x}", static_cast<unsigned>(want),
+                                static_cast<unsigned>(f.type)));
+}
+
+}  // namespace omx::migrate

@@ -1,0 +1,67 @@
+// The migration protocol between a home supervisor and a guest supervisor: one authenticated
+// wire::Channel per migrated process. Message payloads are encoded with wire::Writer.
+//
+// Moving out (home -> guest), a two-phase transaction: nothing is given up at home until the
+// guest has rebuilt the process and said so.
+//   home  kMigrateOffer  {owner uid, gid, groups; files: path, size, mtime_ns}
+//   guest kMigrateAccept {bitmap: which files it has identical}
+//   home  kMigrateImage  {encode_image()}  then kMigratePages* {addr, bytes}, kMigratePagesEnd
+//   guest kMigrateAck    {ok u8, error str}      (body rebuilt, stopped)
+//   home  kMigrateCommit {}                      (deputy takes over; the body starts running)
+// Any error or a closed connection before kMigrateCommit: the guest kills what it built, the
+// process keeps running at home.
+//
+// Running (guest -> home): kSyscallRequest / kSyscallReply; home -> guest kSignal {siginfo};
+// guest -> home kExit {kind u8 (0 exit, 1 signal), code i32} ends it.
+//
+// Coming back (guest -> home), requested (home kMigrateHome) or because the body made a call
+// only home can make (fork, execve, ...): guest kGoHome {reason str}, kMigrateImage,
+// kMigratePages*, kMigratePagesEnd; home kMigrateAck {ok, error}. On a failed return the body
+// keeps running at the guest.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "wire/channel.h"
+
+namespace omx::migrate {
+
+struct FileIdentity {
+  std::string path;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+};
+
+struct Offer {
+  uint32_t uid = 0, gid = 0;
+  std::vector<uint32_t> groups;
+  std::vector<FileIdentity> files;
+};
+
+std::vector<uint8_t> encode(const Offer& o);
+Result<Offer> decode_offer(std::span<const uint8_t> b);
+
+// Whether this node has the file exactly as described (same size and modification time).
+bool have_identical_file(const FileIdentity& f);
+Result<FileIdentity> identify_file(const std::string& path);
+
+// Ack payload helpers.
+std::vector<uint8_t> encode_ack(const Status& s);
+Status decode_ack(std::span<const uint8_t> b);
+
+// Exit payload.
+struct ExitInfo {
+  bool by_signal = false;
+  int code = 0;  // exit status or signal number
+};
+std::vector<uint8_t> encode(const ExitInfo& e);
+Result<ExitInfo> decode_exit(std::span<const uint8_t> b);
+
+// Receives the next frame of type `want`; any other type is a protocol error, kError carries
+// the peer's reason.
+Result<wire::Frame> expect(wire::Channel& ch, wire::MsgType want, wire::Duration timeout);
+
+}  // namespace omx::migrate
