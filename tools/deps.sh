@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config g++
   libasio-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
-  libseccomp-dev libsodium-dev libfuse3-dev libsqlite3-dev libzstd-dev liblz4-dev
+  libseccomp-dev libsodium-dev libssl-dev libfuse3-dev libsqlite3-dev libzstd-dev liblz4-dev
   libncurses-dev libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 util-linux procps python3
   bc xz-utils gzip coreutils gawk sqlite3
