@@ -50,10 +50,10 @@ Status set_socket_options(int fd) {
 
 }  // namespace
 
-// An absolute deadline; kForever never expires.
+// An absolute deadline; kForever (or anything beyond a century) never expires.
 class Channel::Deadline {
  public:
-  explicit Deadline(Duration d) : forever_(d == kForever) {
+  explicit Deadline(Duration d) : forever_(d >= std::chrono::hours(24 * 365 * 100)) {
     if (!forever_) at_ = Clock::now() + std::max(d, Duration::zero());
   }
   // Milliseconds for poll(): -1 forever, 0 once expired, rounded up so we never spin early.
@@ -162,7 +162,8 @@ Result<Channel> Channel::establish(ScopedFd fd, Role role, const Key& key, uint3
   OMX_TRY(set_socket_options(fd.get()));
   Channel ch(std::move(fd), my_node);
   Handshake hs(key, role, my_node, options);
-  OMX_TRY(ch.handshake(hs, dl));
+  // Any failure (timeouts included) is logged once and ends this connection attempt.
+  if (auto st = ch.handshake(hs, dl); !st.ok()) return ch.fail(st.error());
   return ch;
 }
 

@@ -97,7 +97,8 @@ Key generate_key() {
 }
 
 Result<Key> load_key(const std::string& path) {
-  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: a FIFO planted at the path must not hang us (it fails the regular-file check).
+  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd.valid()) return sys_error("open key file " + path);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return sys_error("stat key file " + path);

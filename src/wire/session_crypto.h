@@ -14,10 +14,27 @@
 // key with KDF(old key, epoch), at the same frame boundary, well before AES-GCM's per-key usage
 // bound (libsodium recommends < ~350 GB per key).
 //
-// AEAD choice: AES-256-GCM when both peers have AES-NI, else ChaCha20-Poly1305, each through
-// OpenSSL's libcrypto when built in (about 2x libsodium 1.0.18 on our Zen 4 VMs: AES-256-GCM
-// ~4.3 vs ~1.8 GB/s, ChaCha20-Poly1305 ~3.7 vs ~1.5 GB/s, first measurements with 1 MiB messages;
-// bench/wire_bench.cc measures them against memcpy and raw loopback TCP).
+// AEAD choice: the fastest available at runtime. AES-256-GCM when both peers have AES-NI +
+// PCLMULQDQ, else ChaCha20-Poly1305; each through OpenSSL's libcrypto when built in (same bytes
+// as libsodium, about 2.5x faster), else libsodium. Measured by bench/wire_bench.cc on the
+// shared 2-vCPU AMD EPYC (Zen 4, 2.6 GHz) dev VM, 1 MiB messages, quiet machine, medians:
+//
+//   memcpy (hot cache)                        43.9 GB/s
+//   AES-256-GCM        OpenSSL 3.0   seal 4.25  open 4.20 GB/s   (10.6x memcpy time)  <- chosen
+//   ChaCha20-Poly1305  OpenSSL 3.0   seal 3.47  open 3.25 GB/s
+//   AES-256-GCM        libsodium     seal 1.66  open 1.52 GB/s
+//   ChaCha20-Poly1305  libsodium     seal 1.41  open 1.27 GB/s   (XChaCha20: 1.41)
+//   raw loopback TCP, 64 MiB in 1 MiB writes        4.7 GB/s
+//   Channel, same 64 MiB in 1 MiB frames            2.24 GB/s = 2.05x raw TCP time
+//     (ChaCha/OpenSSL 2.2x, AES/libsodium 3.4x, ChaCha/libsodium 4.0x)
+//
+// On loopback both ends' crypto shares the two vCPUs with the kernel's copies, so ~1.95x is the
+// floor there (sealing + opening is ~half of all CPU time; perf confirms nothing else of ours
+// shows); with other builds running the ratio rises to 2-3x. Between real nodes (not measured
+// here) each end seals or opens at >4 GB/s on its own core and a sender manages ~2.3 GB/s of
+// seal + send per connection, more than a 10 GbE link carries, so the channel is expected to stay
+// close to the raw TCP time; links faster than ~2 GB/s would need sealing pipelined on a second
+// core (seal frame k+1 while frame k is being sent).
 //
 // Threading: not thread-safe; use it from the one thread (or asio strand) owning the connection.
 #pragma once

@@ -327,12 +327,20 @@ void PrintTo(AeadBackend b, std::ostream* os) { *os << backend_name(b); }
 
 namespace {
 
+// Runs for every algorithm and backend this build and CPU have (ctest would count a GTEST_SKIP
+// as a pass, so unavailable combinations are simply not instantiated).
+std::vector<std::tuple<AeadAlgorithm, AeadBackend>> available_combinations() {
+  std::vector<std::tuple<AeadAlgorithm, AeadBackend>> v;
+  for (auto algo : {AeadAlgorithm::kAes256Gcm, AeadAlgorithm::kChaCha20Poly1305}) {
+    for (auto be : {AeadBackend::kSodium, AeadBackend::kOpenSsl}) {
+      if (aead_available(algo) && backend_available(be)) v.emplace_back(algo, be);
+    }
+  }
+  return v;
+}
+
 class WireSessionCrypto : public ::testing::TestWithParam<std::tuple<AeadAlgorithm, AeadBackend>> {
  protected:
-  void SetUp() override {
-    auto [algo, be] = GetParam();
-    if (!aead_available(algo) || !backend_available(be)) GTEST_SKIP() << "not available here";
-  }
   Sessions make(uint64_t rekey = kRekeyBytes) {
     return make_sessions(std::get<0>(GetParam()), std::get<1>(GetParam()), rekey);
   }
@@ -457,9 +465,7 @@ TEST_P(WireSessionCrypto, RekeysAtTheSameFrameOnBothEnds) {
 
 INSTANTIATE_TEST_SUITE_P(
     All, WireSessionCrypto,
-    ::testing::Combine(::testing::Values(AeadAlgorithm::kAes256Gcm,
-                                         AeadAlgorithm::kChaCha20Poly1305),
-                       ::testing::Values(AeadBackend::kSodium, AeadBackend::kOpenSsl)),
+    ::testing::ValuesIn(available_combinations()),
     [](const auto& info) {
       return std::string(std::get<0>(info.param) == AeadAlgorithm::kAes256Gcm ? "AesGcm"
                                                                                 : "ChaCha") +
