@@ -44,45 +44,60 @@ Status Deputy::park() {
   return t_.cont(0);
 }
 
-Status Deputy::unpark(std::vector<siginfo_t>& signals) { return t_.stop(&signals); }
+Status Deputy::unpark(std::vector<siginfo_t>& signals) {
+  OMX_ASSIGN(proc::StopEvent e, t_.stop(&signals));
+  (void)e;  // a parked deputy has no events of its own: any stop will do for injection
+  return ok_status();
+}
 
-Result<SyscallReply> Deputy::execute(const SyscallRequest& req, std::vector<siginfo_t>& signals) {
+Result<std::optional<SyscallReply>> Deputy::start(const SyscallRequest& req,
+                                                  std::vector<siginfo_t>& signals) {
+  OMX_CHECK(!call_, "deputy %d: a call is already running", t_.pid());
   OMX_TRY(unpark(signals));
   // Lay the buffers out in the scratch data area.
-  std::vector<uint64_t> addr(req.bufs.size());
+  Call call{req, std::vector<uint64_t>(req.bufs.size())};
   uint64_t off = 0;
   for (size_t i = 0; i < req.bufs.size(); ++i) {
-    addr[i] = scratch_.data().addr() + off;
+    call.addr[i] = scratch_.data().addr() + off;
     off = align16(off + std::max<uint64_t>(req.bufs[i].capacity, req.bufs[i].data.size()));
   }
   if (off > scratch_.data_size()) {
     OMX_TRY(park());
-    return SyscallReply{-E2BIG, {}};
+    return std::optional<SyscallReply>(SyscallReply{-E2BIG, {}});
   }
   for (size_t i = 0; i < req.bufs.size(); ++i) {
     const SyscallBuffer& b = req.bufs[i];
-    if (!b.data.empty()) OMX_TRY(mem_.write(RemotePtr<void>(addr[i]), b.data));
+    if (!b.data.empty()) OMX_TRY(mem_.write(RemotePtr<void>(call.addr[i]), b.data));
   }
   for (const PointerPatch& p : req.patches) {
-    if (p.buffer >= addr.size() || p.target >= addr.size() ||
+    if (p.buffer >= call.addr.size() || p.target >= call.addr.size() ||
         p.offset + 8 > req.bufs[p.buffer].capacity)
       return make_error(ErrorCode::kProtocol, "syscall request: bad pointer patch");
-    uint64_t a = addr[p.target];
-    OMX_TRY(mem_.write(RemotePtr<void>(addr[p.buffer] + p.offset),
+    uint64_t a = call.addr[p.target];
+    OMX_TRY(mem_.write(RemotePtr<void>(call.addr[p.buffer] + p.offset),
                        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&a), 8)));
   }
   std::array<uint64_t, 6> args = req.args;
   for (size_t i = 0; i < req.bufs.size(); ++i)
-    if (req.bufs[i].arg < 6) args[req.bufs[i].arg] = addr[i];
-  proc::RemoteSyscaller rs(t_, mem_, scratch_, base_);
-  OMX_ASSIGN(int64_t result, rs.call(req.nr, {args[0], args[1], args[2], args[3], args[4], args[5]}));
-  signals.insert(signals.end(), rs.deferred().begin(), rs.deferred().end());
+    if (req.bufs[i].arg < 6) args[req.bufs[i].arg] = call.addr[i];
+  arch::Registers r = base_;
+  r.setup_syscall(scratch_.insn(), req.nr, args.data(), 6);
+  OMX_TRY(t_.set_regs(r));
+  OMX_TRY(t_.cont(0));
+  call_ = std::move(call);
+  return std::optional<SyscallReply>();
+}
+
+// The call ended with `result`: read its output buffers and park the deputy again.
+Result<SyscallReply> Deputy::collect(int64_t result) {
+  Call call = std::move(*call_);
+  call_.reset();
   SyscallReply reply{result, {}};
   // Result-limited buffers share the byte count the call returned, in request order (one
   // buffer for read(), one per iovec for readv()).
   uint64_t remaining = result < 0 ? 0 : static_cast<uint64_t>(result);
-  for (size_t i = 0; i < req.bufs.size(); ++i) {
-    const SyscallBuffer& b = req.bufs[i];
+  for (size_t i = 0; i < call.req.bufs.size(); ++i) {
+    const SyscallBuffer& b = call.req.bufs[i];
     if (!b.returns_data()) continue;
     uint64_t n = result < 0 ? 0 : b.capacity;  // a failed call returns no data
     if (b.len_is_result) {
@@ -90,37 +105,49 @@ Result<SyscallReply> Deputy::execute(const SyscallRequest& req, std::vector<sigi
       remaining -= n;
     }
     std::vector<uint8_t> data(n);
-    if (n) OMX_TRY(mem_.read(RemotePtr<void>(addr[i]), data));
+    if (n) OMX_TRY(mem_.read(RemotePtr<void>(call.addr[i]), data));
     reply.out.push_back(std::move(data));
   }
   OMX_TRY(park());
   return reply;
 }
 
-Result<bool> Deputy::on_stop(const proc::StopEvent& e, std::vector<siginfo_t>& signals) {
+Result<Deputy::Event> Deputy::on_stop(const proc::StopEvent& e, std::vector<siginfo_t>& signals) {
   using K = proc::StopEvent::Kind;
+  Event ev;
   switch (e.kind) {
     case K::kExited:
     case K::kKilled:
-      return false;
+      t_.release();
+      ev.gone = true;
+      return ev;
     case K::kSignal: {
+      if (call_ && e.sig == SIGTRAP) {
+        OMX_ASSIGN(arch::Registers r, t_.get_regs());
+        if (r.ip() == scratch_.insn() + arch::kSyscallInsnSize + 1) {  // our int3: call done
+          OMX_ASSIGN(ev.reply, collect(r.result()));
+          return ev;
+        }
+      }
       OMX_ASSIGN(siginfo_t si, t_.get_siginfo());
       signals.push_back(si);
       // SIGSTOP cannot be caught by the program: let the deputy really stop so the parent
-      // (the shell) sees it stopped; the body is stopped through the forwarded signal.
+      // (the shell) sees it stopped; the body is stopped through the forwarded signal. Any
+      // other signal is suppressed: an interrupted call restarts, a parked deputy re-parks.
       OMX_TRY(t_.cont(e.sig == SIGSTOP ? SIGSTOP : 0));
-      return true;
+      return ev;
     }
     case K::kGroupStop:
       OMX_TRY(t_.listen());  // stay stopped; SIGCONT will wake it and be reported
-      return true;
+      return ev;
     case K::kInterrupt:
     case K::kEvent:
     case K::kSyscall:
-      OMX_TRY(park());
-      return true;
+      if (call_) OMX_TRY(t_.cont(0));
+      else OMX_TRY(park());
+      return ev;
   }
-  return true;
+  return ev;
 }
 
 Status Deputy::exit_with_status(int status) {

@@ -2,7 +2,9 @@
 // address space is emptied except a scratch area; it is parked in rt_sigsuspend(empty set), so
 // any signal sent to it produces a signal-delivery-stop the home supervisor sees and forwards.
 // Forwarded system calls are executed in it by injection (first step; target: an injected
-// deputy loop without a ptrace stop per call).
+// deputy loop without a ptrace stop per call). A call runs asynchronously: start() injects it
+// and returns; its end arrives as a stop the supervisor's waitpid sees (on_stop). So a deputy
+// blocked in wait4 or read never holds up the other processes of the tree.
 //
 // Kernel objects stay real: pid, parent, fds, cwd, credentials, terminal. Single-threaded:
 // used only by the home supervisor's thread (the tracer).
@@ -10,6 +12,7 @@
 
 #include <signal.h>
 
+#include <optional>
 #include <vector>
 
 #include "migrate/syscall_request.h"
@@ -31,13 +34,21 @@ class Deputy {
   const proc::ScratchArea& scratch() const { return scratch_; }
   const arch::Registers& base_regs() const { return base_; }
 
-  // Executes a forwarded call (the deputy must be parked). Signals met on the way are
-  // appended to `signals` (suppressed here; the caller forwards them to the body).
-  Result<SyscallReply> execute(const SyscallRequest& req, std::vector<siginfo_t>& signals);
+  // Starts a forwarded call in the parked deputy. Signals met on the way are appended to
+  // `signals` (suppressed here; the caller forwards them to the body). An immediate answer
+  // (e.g. E2BIG) is returned instead of starting anything.
+  Result<std::optional<SyscallReply>> start(const SyscallRequest& req,
+                                            std::vector<siginfo_t>& signals);
+  bool busy() const { return call_.has_value(); }
 
-  // Handles a stop of the parked deputy reported by waitpid: a signal is recorded into
-  // `signals` and the deputy is parked again. Returns false if the deputy is gone.
-  Result<bool> on_stop(const proc::StopEvent& e, std::vector<siginfo_t>& signals);
+  // What a stop of the deputy (reported by waitpid) meant.
+  struct Event {
+    bool gone = false;                  // the deputy died (e.g. SIGKILL)
+    std::optional<SyscallReply> reply;  // a started call completed
+  };
+  // Handles a stop: a signal is recorded into `signals` (the deputy goes on: parked, or its
+  // call restarts); the end of a call yields its reply and parks the deputy again.
+  Result<Event> on_stop(const proc::StopEvent& e, std::vector<siginfo_t>& signals);
 
   // Terminates the deputy as the body did: exit_group(status), or death by `sig`.
   Status exit_with_status(int status);
@@ -52,11 +63,19 @@ class Deputy {
   Deputy(proc::Tracee t, proc::ProcessMemory mem, proc::ScratchArea s, arch::Registers r)
       : t_(std::move(t)), mem_(std::move(mem)), scratch_(s), base_(r) {}
   Status park();
+  Result<SyscallReply> collect(int64_t result);
+
+  // A forwarded call in progress: where its buffers are in the deputy.
+  struct Call {
+    SyscallRequest req;
+    std::vector<uint64_t> addr;
+  };
 
   proc::Tracee t_;
   proc::ProcessMemory mem_;
   proc::ScratchArea scratch_;
   arch::Registers base_;
+  std::optional<Call> call_;
 };
 
 }  // namespace omx::migrate

@@ -337,8 +337,14 @@ Result<bool> Guest::on_home_frame(const wire::Frame& f) {
       return false;
     case MsgType::kMigrateHome: {
       std::vector<siginfo_t> deferred;
-      OMX_TRY(body_.stop(&deferred));
+      OMX_ASSIGN(proc::StopEvent e, body_.stop(&deferred));
+      for (const siginfo_t& si : deferred) delivering_.push_back(si);  // not lost: re-sent home
       OMX_ASSIGN(arch::Registers regs, body_.get_regs());
+      // Stopped at a trapped call we had not handled yet: it is made at home instead.
+      if (e.kind == proc::StopEvent::Kind::kEvent && e.event == PTRACE_EVENT_SECCOMP)
+        return go_home("requested", regs, true);
+      if (e.kind == proc::StopEvent::Kind::kEvent || e.kind == proc::StopEvent::Kind::kSyscall)
+        return make_error(ErrorCode::kProtocol, "body stopped at an unexpected event");
       regs.rewind_interrupted_syscall();
       return go_home("requested", regs, false);
     }
@@ -410,6 +416,9 @@ Status Guest::send_home(const std::string& reason, arch::Registers regs) {
         delivering_.erase(it);
       }
     }
+    // The rest were taken off the kernel's queue while we stopped the body: still owed.
+    cap.image.pending.insert(cap.image.pending.end(), delivering_.begin(), delivering_.end());
+    delivering_.clear();
     proc::assign_sources(cap.image, opts);
     wire::Writer why;
     why.str(reason);

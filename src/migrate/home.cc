@@ -56,7 +56,9 @@ struct Proc {
   uint32_t node = 0;                   // where it runs (home node id when native)
   uint64_t nmigs = 0;
   bool fresh = true;                   // no stop seen yet (auto-attached child)
-  std::string last_error;
+  bool home_requested = false;         // kMigrateHome sent, kGoHome not yet received
+  std::optional<uint32_t> then_to;     // after coming home, move on to this node
+  std::vector<ScopedFd> waiters;       // control clients awaiting the end of a move
   pid_t pid() const { return native ? native->pid() : deputy->pid(); }
 };
 
@@ -75,8 +77,10 @@ class HomeSupervisor {
   Status forward_signals(Proc& p, const std::vector<siginfo_t>& sigs);
   Status move_out(pid_t pid, Proc& p, uint32_t node);
   Status come_home(pid_t pid, Proc& p, const std::string& reason);
-  Status request_home(pid_t pid, Proc& p);
-  Status migrate(pid_t pid, const std::string& to);
+  // Starts or performs a move; returns true when done, false when it completes later (the
+  // process must first come home from where it is).
+  Result<bool> migrate(pid_t pid, uint32_t target);
+  void finish_waiters(pid_t pid, Proc& p, const Status& st);
   void drop(pid_t pid);
   void on_control();
   json handle_request(const json& req);
@@ -96,7 +100,7 @@ class HomeSupervisor {
 int HomeSupervisor::run() {
   Status st = setup();
   if (!st.ok()) {
-    log()->error("supervisor: {}", st.error().message());
+    log()->warn("{}: the program runs here without migration", st.error().message());
     // Keep the program running untouched: detach and leave.
     if (procs_.count(root_)) procs_.erase(root_);
     return 1;
@@ -211,17 +215,21 @@ void HomeSupervisor::on_native_event(pid_t pid, Proc& p, const proc::StopEvent& 
 
 void HomeSupervisor::on_deputy_event(pid_t pid, Proc& p, const proc::StopEvent& e) {
   std::vector<siginfo_t> sigs;
-  auto alive = p.deputy->on_stop(e, sigs);
-  if (!alive.ok() || !*alive) {
+  auto ev = p.deputy->on_stop(e, sigs);
+  if (!ev.ok() || ev->gone) {
     log()->info("deputy {} is gone: ending its body on node {}", pid, p.node);
     if (p.ch) (void)p.ch->send(MsgType::kClose, {});
     if (pid == root_) write_stats();
-    p.deputy->tracee().release();
-    procs_.erase(pid);
+    drop(pid);
     return;
   }
-  Status st = forward_signals(p, sigs);
-  if (!st.ok()) log()->warn("forwarding signals of {}: {}", pid, st.error().message());
+  Status st = ok_status();
+  if (ev->reply) {
+    ++stats_.forwarded_syscalls;
+    st = p.ch->send(MsgType::kSyscallReply, encode(*ev->reply));
+  }
+  if (st.ok()) st = forward_signals(p, sigs);
+  if (!st.ok()) log()->warn("process {} on node {}: {}", pid, p.node, st.error().message());
 }
 
 Status HomeSupervisor::forward_signals(Proc& p, const std::vector<siginfo_t>& sigs) {
@@ -247,11 +255,14 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
   switch (f.type) {
     case MsgType::kSyscallRequest: {
       OMX_ASSIGN(SyscallRequest req, decode_request(f.payload));
+      if (p.deputy->busy()) return make_error(ErrorCode::kProtocol, "second call while one runs");
       std::vector<siginfo_t> sigs;
-      OMX_ASSIGN(SyscallReply rep, p.deputy->execute(req, sigs));
-      ++stats_.forwarded_syscalls;
-      OMX_TRY(p.ch->send(MsgType::kSyscallReply, encode(rep)));
-      return forward_signals(p, sigs);
+      OMX_ASSIGN(std::optional<SyscallReply> now, p.deputy->start(req, sigs));
+      if (now) {
+        ++stats_.forwarded_syscalls;
+        OMX_TRY(p.ch->send(MsgType::kSyscallReply, encode(*now)));
+      }
+      return forward_signals(p, sigs);  // the reply follows when the deputy's call ends
     }
     case MsgType::kExit: {
       OMX_ASSIGN(ExitInfo ex, decode_exit(f.payload));
@@ -263,8 +274,13 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
     case MsgType::kGoHome: {
       wire::Reader r(f.payload, "go home");
       OMX_ASSIGN(std::string why, r.str("reason", 4096));
-      ++stats_.went_home;
-      return come_home(pid, p, why);
+      if (!p.home_requested) ++stats_.went_home;  // a call only home can make
+      Status st = come_home(pid, p, why);
+      p.home_requested = false;
+      std::optional<uint32_t> next = std::exchange(p.then_to, std::nullopt);
+      if (st.ok() && next) st = move_out(pid, p, *next);
+      finish_waiters(pid, p, st);
+      return ok_status();  // a failed move leaves the process running where it was
     }
     default:
       return make_error(ErrorCode::kProtocol,
@@ -275,23 +291,38 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
 void HomeSupervisor::drop(pid_t pid) {
   auto it = procs_.find(pid);
   if (it == procs_.end()) return;
+  finish_waiters(pid, it->second, make_error(ErrorCode::kVanished, "the process ended", pid));
   if (it->second.deputy) it->second.deputy->tracee().release();
   if (it->second.native) it->second.native->release();
   procs_.erase(it);
 }
 
-Status HomeSupervisor::migrate(pid_t pid, const std::string& to) {
+Result<bool> HomeSupervisor::migrate(pid_t pid, uint32_t target) {
   auto it = procs_.find(pid);
   if (it == procs_.end())
     return make_error(ErrorCode::kInvalid, fmt::format("pid {} is not a migratable process of this tree", pid));
   Proc& p = it->second;
-  uint32_t target = to == "home" ? nodes_.home() : static_cast<uint32_t>(std::stoul(to));
-  if (target == p.node) return ok_status();
+  if (!nodes_.known(target))
+    return make_error(ErrorCode::kInvalid, fmt::format("node {} is not in the cluster map", target));
+  if (target == p.node && !p.home_requested) return true;
   if (p.deputy) {
-    OMX_TRY(request_home(pid, p));
-    if (target == nodes_.home()) return ok_status();
+    // First step for remote -> remote: through home. The guest sends it back as soon as no
+    // call is in flight; the rest happens when kGoHome arrives.
+    if (!p.home_requested) OMX_TRY(p.ch->send(MsgType::kMigrateHome, {}));
+    p.home_requested = true;
+    p.then_to = target == nodes_.home() ? std::nullopt : std::optional<uint32_t>(target);
+    return false;
   }
-  return move_out(pid, procs_.at(pid), target);
+  OMX_TRY(move_out(pid, p, target));
+  return true;
+}
+
+void HomeSupervisor::finish_waiters(pid_t pid, Proc& p, const Status& st) {
+  json reply = st.ok() ? json{{"ok", true}, {"pid", pid}, {"where", p.node}}
+                       : json{{"ok", false}, {"error", st.error().message()},
+                              {"refused", st.error().code == ErrorCode::kRefused}};
+  for (ScopedFd& w : p.waiters) write_reply_line(w.get(), reply.dump());
+  p.waiters.clear();
 }
 
 // Rolls a stopped native process back to exactly where it was: re-queues the signals that
@@ -325,7 +356,7 @@ Result<Offer> make_offer(pid_t pid, const std::vector<proc::Vma>& vmas) {
   }
   std::set<std::string> seen;
   for (const proc::Vma& v : vmas) {
-    if (!v.file_backed() || v.deleted || v.shared || !seen.insert(v.path).second) continue;
+    if (!v.file_backed() || v.deleted || !seen.insert(v.path).second) continue;
     if (auto id = identify_file(v.path); id.ok()) o.files.push_back(*id);
   }
   return o;
@@ -335,7 +366,13 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
   proc::Tracee& t = *p.native;
   std::vector<siginfo_t> held;
   OMX_TRY(fault::check("home.freeze"));
-  OMX_TRY(t.stop(&held));
+  OMX_ASSIGN(proc::StopEvent stopped, t.stop(&held));
+  if (stopped.kind == proc::StopEvent::Kind::kEvent) {
+    // It was at a fork/exec/exit event we have not handled yet: handle it, move it later.
+    for (const siginfo_t& si : held) ::syscall(SYS_tgkill, pid, pid, si.si_signo);
+    on_native_event(pid, p, stopped);
+    return make_error(ErrorCode::kRefused, "busy (at a process event); try again", pid);
+  }
   OMX_ASSIGN(arch::Registers regs, t.get_regs());
   auto resume_untouched = [&]() { (void)t.cont(0); };
   auto vmas = proc::read_vmas(pid);
@@ -404,18 +441,6 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
   return ok_status();
 }
 
-// Asks the guest to send the process back and serves the channel until it has come home.
-Status HomeSupervisor::request_home(pid_t pid, Proc& p) {
-  OMX_TRY(p.ch->send(MsgType::kMigrateHome, {}));
-  for (;;) {  // serve calls in flight until the go-home arrives
-    OMX_ASSIGN(wire::Frame f, p.ch->recv(kStepTimeout));
-    bool going = f.type == MsgType::kGoHome;
-    if (going) --stats_.went_home;  // counted as a requested move, not a call sent home
-    OMX_TRY(on_frame(pid, p, f));
-    if (going || !procs_.count(pid) || !procs_.at(pid).deputy) return ok_status();
-  }
-}
-
 Status HomeSupervisor::come_home(pid_t pid, Proc& p, const std::string& reason) {
   OMX_ASSIGN(wire::Frame img, expect(*p.ch, MsgType::kMigrateImage, kStepTimeout));
   OMX_ASSIGN(proc::ProcessImage image, decode_image(img.payload));
@@ -461,7 +486,24 @@ void HomeSupervisor::on_control() {
   std::string line = read_request_line(c.get());
   json reply;
   try {
-    reply = handle_request(json::parse(line));
+    json req = json::parse(line);
+    if (req.value("op", "") == "migrate") {
+      pid_t pid = req.at("pid").get<pid_t>();
+      std::string to = req.at("to").get<std::string>();
+      uint32_t target = to == "home" ? nodes_.home() : static_cast<uint32_t>(std::stoul(to));
+      auto done = migrate(pid, target);
+      if (done.ok() && !*done) {  // answered when the move completes
+        procs_.at(pid).waiters.push_back(std::move(c));
+        return;
+      }
+      if (!done.ok()) {
+        write_reply_line(c.get(), json{{"ok", false}, {"error", done.error().message()},
+                                       {"refused", done.error().code == ErrorCode::kRefused}}.dump());
+        return;
+      }
+      req["op"] = "where";
+    }
+    reply = handle_request(req);
   } catch (const std::exception& e) {
     reply = {{"ok", false}, {"error", std::string("bad request: ") + e.what()}};
   }
@@ -473,14 +515,8 @@ json HomeSupervisor::handle_request(const json& req) {
   auto proc_json = [&](pid_t pid, const Proc& p) {
     return json{{"pid", pid}, {"home", nodes_.home()}, {"where", p.node}, {"nmigs", p.nmigs}};
   };
-  if (op == "where" || op == "migrate") {
+  if (op == "where") {
     pid_t pid = req.at("pid").get<pid_t>();
-    if (op == "migrate") {
-      Status st = migrate(pid, req.at("to").get<std::string>());
-      if (!st.ok())
-        return {{"ok", false}, {"error", st.error().message()},
-                {"refused", st.error().code == ErrorCode::kRefused}};
-    }
     auto it = procs_.find(pid);
     if (it == procs_.end()) return {{"ok", false}, {"error", fmt::format("no such process {}", pid)}};
     json j = proc_json(pid, it->second);
@@ -505,7 +541,7 @@ void HomeSupervisor::bounce() {
     if (it == procs_.end() || it->second.fresh) continue;
     size_t idx = std::find(ids.begin(), ids.end(), it->second.node) - ids.begin();
     uint32_t next = ids[(idx + 1) % ids.size()];
-    Status st = migrate(pid, std::to_string(next));
+    auto st = migrate(pid, next);
     if (!st.ok()) log()->info("bounce of {} to node {}: {}", pid, next, st.error().message());
   }
 }

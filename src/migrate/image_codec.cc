@@ -40,7 +40,8 @@ void put_vma(Writer& w, const ImageVma& iv) {
   w.u32(v.dev_minor);
   uint16_t bits = (v.read << 0) | (v.write << 1) | (v.exec << 2) | (v.shared << 3) |
                   (v.deleted << 4) | (v.locked << 5) | (v.io_or_pfn << 6) |
-                  (v.grows_down << 7) | (v.dont_dump << 8) | (v.hugetlb << 9);
+                  (v.grows_down << 7) | (v.dont_dump << 8) | (v.hugetlb << 9) |
+                  (v.may_write << 10);
   w.u16(bits);
   w.u8(static_cast<uint8_t>(iv.source));
   w.str(v.path);
@@ -59,6 +60,7 @@ Result<ImageVma> get_vma(Reader& r) {
   v.read = bits & 1; v.write = bits & 2; v.exec = bits & 4; v.shared = bits & 8;
   v.deleted = bits & 16; v.locked = bits & 32; v.io_or_pfn = bits & 64;
   v.grows_down = bits & 128; v.dont_dump = bits & 256; v.hugetlb = bits & 512;
+  v.may_write = bits & 1024;
   OMX_ASSIGN(uint8_t src, r.u8("vma.source"));
   if (src > 2) return make_error(ErrorCode::kProtocol, "image: bad vma source");
   iv.source = static_cast<proc::VmaSource>(src);

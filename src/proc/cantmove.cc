@@ -68,7 +68,7 @@ Result<CantMoveSet> check_cantmove(pid_t pid, const std::vector<Vma>& vmas) {
   if (has_posix_timers(pid)) set.add(CantMove::kPosixTimer);
   for (const Vma& v : vmas) {
     if (v.is_vdso_family()) continue;
-    if (v.shared) set.add(CantMove::kMonkey);
+    if (v.shared && !v.read_only_shared_file()) set.add(CantMove::kMonkey);
     if (v.io_or_pfn || is_device_path(v.path)) set.add(CantMove::kMmapDev);
     if (v.locked) set.add(CantMove::kMemLock);
     if (v.hugetlb) set.add(CantMove::kHugetlb);

@@ -85,7 +85,10 @@ Status map_vdso(Tracee& t, RemoteSyscaller& rs, const ProcessImage& img) {
 
 Status map_vma(RemoteSyscaller& rs, const ImageVma& iv) {
   const Vma& v = iv.vma;
-  uint64_t flags = MAP_PRIVATE | MAP_FIXED | (v.grows_down ? MAP_GROWSDOWN : 0);
+  // A read-only shared file view stays shared when the file is here; otherwise its contents
+  // travel and it becomes private memory (nobody can write through it anyway).
+  bool shared = v.shared && iv.source == VmaSource::kFile;
+  uint64_t flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | (v.grows_down ? MAP_GROWSDOWN : 0);
   int64_t fd = -1;
   if (iv.source == VmaSource::kFile) {
     OMX_ASSIGN(RemotePtr<char> path, rs.put_string(v.path));

@@ -120,14 +120,14 @@ Result<StopEvent> Tracee::wait() {
   return e;
 }
 
-Status Tracee::stop(std::vector<siginfo_t>* deferred) {
+Result<StopEvent> Tracee::stop(std::vector<siginfo_t>* deferred) {
   OMX_TRY(interrupt());
   for (;;) {
     OMX_ASSIGN(StopEvent e, wait());
     switch (e.kind) {
       case StopEvent::Kind::kInterrupt:
       case StopEvent::Kind::kGroupStop:
-        return ok_status();
+        return e;
       case StopEvent::Kind::kSignal: {
         OMX_ASSIGN(siginfo_t si, get_siginfo());
         if (deferred) deferred->push_back(si);
@@ -137,7 +137,7 @@ Status Tracee::stop(std::vector<siginfo_t>* deferred) {
       case StopEvent::Kind::kEvent:
       case StopEvent::Kind::kSyscall:
         // e.g. a seccomp or exec event that raced with the interrupt: it is a stop too.
-        return ok_status();
+        return e;
       case StopEvent::Kind::kExited:
       case StopEvent::Kind::kKilled:
         return make_error(ErrorCode::kVanished, "stop", pid_);

@@ -66,10 +66,12 @@ class Tracee {
   Status detach(int sig = 0);
   // Waits for the next stop or exit of this task (blocking, __WALL).
   Result<StopEvent> wait();
-  // Interrupts a running task and waits until it is in an interrupt stop, deferring any
+  // Interrupts a running task and waits until it is in a stop, deferring any
   // signal-delivery-stops met on the way into `deferred` (their siginfo; the signals are
-  // suppressed and must be re-delivered by the caller).
-  Status stop(std::vector<siginfo_t>* deferred);
+  // suppressed and must be re-delivered by the caller). Returns the stop it ended in: an
+  // interrupt or group stop, or an event stop (seccomp, fork, exec...) that was already
+  // pending — the caller must treat that one as the event it is.
+  Result<StopEvent> stop(std::vector<siginfo_t>* deferred);
 
   Result<arch::Registers> get_regs() const;
   Status set_regs(const arch::Registers& r) const;

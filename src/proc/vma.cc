@@ -84,6 +84,7 @@ void apply_vm_flags(std::string_view flags_line, Vma& v) {
     else if (f == "gd") v.grows_down = true;
     else if (f == "dd") v.dont_dump = true;
     else if (f == "ht") v.hugetlb = true;
+    else if (f == "mw") v.may_write = true;
   }
 }
 

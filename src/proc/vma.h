@@ -30,6 +30,7 @@ struct Vma {
   bool grows_down = false;   // gd
   bool dont_dump = false;    // dd
   bool hugetlb = false;      // ht
+  bool may_write = false;    // mw: mprotect could make it writable
 
   uint64_t size() const { return end - start; }
   bool file_backed() const { return inode != 0; }
@@ -38,6 +39,9 @@ struct Vma {
     return path == "[vdso]" || path == "[vvar]" || path == "[vvar_vclock]";
   }
   int prot() const;
+  // A shared file mapping that can never be written (no VM_MAYWRITE: the file was opened
+  // read-only), e.g. glibc's gconv-modules.cache: a view of the file, safe to move.
+  bool read_only_shared_file() const { return shared && file_backed() && !may_write && !write; }
 };
 
 // Parses one line of /proc/PID/maps. Exposed for tests.
