@@ -2,6 +2,7 @@
 // They talk to the supervisor of PID, found as its ptrace tracer (/proc/PID/status TracerPid).
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -64,11 +65,22 @@ int ask(pid_t pid, const nlohmann::json& req, const std::string& me, nlohmann::j
 
 }  // namespace
 
-int cmd_migrate(const Args& args) {
+// Strips a --json flag from `args`; returns whether it was there.
+bool take_json_flag(Args& args) {
+  auto it = std::find(args.begin() + 1, args.end(), "--json");
+  if (it == args.end()) return false;
+  args.erase(it);
+  return true;
+}
+
+int cmd_migrate(const Args& all) {
+  Args args = all;
+  bool as_json = take_json_flag(args);
   const std::string& me = args[0];
   if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
-    std::printf("usage: %s PID {NODE-ID|home}\nMoves a running migratable process to node "
-                "NODE-ID, or back to its home node.\n", me.c_str());
+    std::printf("usage: %s [--json] PID {NODE-ID|home}\nMoves a running migratable process to "
+                "node NODE-ID, or back to its home node. --json prints the result (where,\n"
+                "move_ms: stop to resume, move_bytes: page bytes carried).\n", me.c_str());
     return kExitOk;
   }
   pid_t pid = 0;
@@ -86,10 +98,14 @@ int cmd_migrate(const Args& args) {
     return kExitUsage;
   }
   nlohmann::json reply;
-  return ask(pid, {{"op", "migrate"}, {"pid", pid}, {"to", to}}, me, reply);
+  int rc = ask(pid, {{"op", "migrate"}, {"pid", pid}, {"to", to}}, me, reply);
+  if (rc == kExitOk && as_json) std::printf("%s\n", reply.dump().c_str());
+  return rc;
 }
 
-int cmd_where(const Args& args) {
+int cmd_where(const Args& all) {
+  Args args = all;
+  bool as_json = take_json_flag(args);
   const std::string& me = args[0];
   pid_t pid = 0;
   if (args.size() != 2 || !parse_pid(args[1], pid)) {
@@ -98,7 +114,8 @@ int cmd_where(const Args& args) {
   }
   nlohmann::json reply;
   int rc = ask(pid, {{"op", "where"}, {"pid", pid}}, me, reply);
-  if (rc == kExitOk) std::printf("%u\n", reply.value("where", 0u));
+  if (rc == kExitOk && as_json) std::printf("%s\n", reply.dump().c_str());
+  else if (rc == kExitOk) std::printf("%u\n", reply.value("where", 0u));
   return rc;
 }
 

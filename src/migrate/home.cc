@@ -59,6 +59,9 @@ struct Proc {
   bool home_requested = false;         // kMigrateHome sent, kGoHome not yet received
   std::optional<uint32_t> then_to;     // after coming home, move on to this node
   std::vector<ScopedFd> waiters;       // control clients awaiting the end of a move
+  Clock::time_point move_started{};    // when the move being waited for began
+  double last_move_ms = 0;             // duration of the last completed move (stop to resume)
+  uint64_t last_move_bytes = 0;        // page bytes it carried
   pid_t pid() const { return native ? native->pid() : deputy->pid(); }
 };
 
@@ -318,7 +321,8 @@ Result<bool> HomeSupervisor::migrate(pid_t pid, uint32_t target) {
 }
 
 void HomeSupervisor::finish_waiters(pid_t pid, Proc& p, const Status& st) {
-  json reply = st.ok() ? json{{"ok", true}, {"pid", pid}, {"where", p.node}}
+  json reply = st.ok() ? json{{"ok", true}, {"pid", pid}, {"where", p.node},
+                              {"move_ms", p.last_move_ms}, {"move_bytes", p.last_move_bytes}}
                        : json{{"ok", false}, {"error", st.error().message()},
                               {"refused", st.error().code == ErrorCode::kRefused}};
   for (ScopedFd& w : p.waiters) write_reply_line(w.get(), reply.dump());
@@ -365,6 +369,8 @@ Result<Offer> make_offer(pid_t pid, const std::vector<proc::Vma>& vmas) {
 Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
   proc::Tracee& t = *p.native;
   std::vector<siginfo_t> held;
+  auto t0 = Clock::now();
+  uint64_t sent_bytes = 0;
   OMX_TRY(fault::check("home.freeze"));
   OMX_ASSIGN(proc::StopEvent stopped, t.stop(&held));
   if (stopped.kind == proc::StopEvent::Kind::kEvent) {
@@ -409,6 +415,7 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
     OMX_TRY(fault::check("home.transfer"));
     OMX_TRY(proc::capture_pages(*mem, cap.image, opts, sink));
     OMX_TRY(ch->send(MsgType::kMigratePagesEnd, {}));
+    sent_bytes = sink.bytes();
     OMX_ASSIGN(wire::Frame ack, expect(*ch, MsgType::kMigrateAck, kStepTimeout));
     OMX_TRY(decode_ack(ack.payload));
     OMX_TRY(fault::check("home.commit"));
@@ -437,11 +444,15 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
   p.node = node;
   ++p.nmigs;
   ++stats_.migrations;
-  log()->info("pid {} now runs on node {}", pid, node);
+  p.last_move_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  p.last_move_bytes = sent_bytes;
+  log()->info("pid {} now runs on node {} ({:.1f} ms, {} bytes of pages)", pid, node,
+              p.last_move_ms, sent_bytes);
   return ok_status();
 }
 
 Status HomeSupervisor::come_home(pid_t pid, Proc& p, const std::string& reason) {
+  auto t0 = Clock::now();
   OMX_ASSIGN(wire::Frame img, expect(*p.ch, MsgType::kMigrateImage, kStepTimeout));
   OMX_ASSIGN(proc::ProcessImage image, decode_image(img.payload));
   std::vector<siginfo_t> sigs;
@@ -476,7 +487,9 @@ Status HomeSupervisor::come_home(pid_t pid, Proc& p, const std::string& reason) 
   p.node = nodes_.home();
   ++p.nmigs;
   ++stats_.migrations;
-  log()->info("pid {} is home ({})", pid, reason);
+  p.last_move_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  p.last_move_bytes = pages.bytes();
+  log()->info("pid {} is home ({}; {:.1f} ms)", pid, reason, p.last_move_ms);
   return p.native->cont(0);
 }
 
@@ -513,7 +526,8 @@ void HomeSupervisor::on_control() {
 json HomeSupervisor::handle_request(const json& req) {
   std::string op = req.value("op", "");
   auto proc_json = [&](pid_t pid, const Proc& p) {
-    return json{{"pid", pid}, {"home", nodes_.home()}, {"where", p.node}, {"nmigs", p.nmigs}};
+    return json{{"pid", pid},         {"home", nodes_.home()},        {"where", p.node},
+                {"nmigs", p.nmigs},   {"move_ms", p.last_move_ms}, {"move_bytes", p.last_move_bytes}};
   };
   if (op == "where") {
     pid_t pid = req.at("pid").get<pid_t>();
