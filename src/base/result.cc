@@ -17,7 +17,7 @@ std::string Error::message() const {
       s += ": process vanished";
       break;
     case ErrorCode::kProtocol:
-      s += ": protocol error";
+      if (what.rfind("peer: ", 0) != 0) s += ": protocol error";
       break;
     case ErrorCode::kRefused:
       s += ": refused";

@@ -7,6 +7,7 @@
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -43,6 +44,12 @@ bool read_full(int fd, void* buf, size_t n) {
 // In the grandchild: become the supervisor of `target`. Never returns.
 [[noreturn]] void supervise(pid_t target, int to_parent, int from_parent, const RunOptions& o) {
   setsid();  // no controlling terminal: Ctrl-C and SIGHUP are for the program, not for us
+  // Block SIGCHLD before attaching: the first ptrace stops (the program's exec) must stay
+  // pending until the supervisor's signalfd reads them, not be discarded.
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
   pid_t me = getpid();
   (void)!write(to_parent, &me, sizeof me);
   char go = 0;

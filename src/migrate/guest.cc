@@ -62,6 +62,7 @@ class Guest {
   uint64_t brk_ = 0, start_brk_ = 0;
   std::deque<siginfo_t> delivering_;  // sent with tgkill, siginfo to install at delivery
   bool home_requested_ = false;
+  bool go_home_sent_ = false;  // kGoHome went out (so home knows a return is under way)
 };
 
 int Guest::run(const wire::Frame& offer) {
@@ -91,17 +92,30 @@ Status Guest::receive(const wire::Frame& offer_frame) {
   OMX_ASSIGN(proc::ProcessImage image, decode_image(img_frame.payload));
   OMX_TRY(fault::check("guest.restore"));
   OMX_ASSIGN(proc::RestoreHost host, proc::spawn_restore_host(image, kScratchSize));
+  // Until home commits, the rebuilt body must never run: on any failure it is killed, not
+  // detached (a detached copy would run on beside the original).
+  struct KillUnlessCommitted {
+    proc::Tracee* t;
+    ~KillUnlessCommitted() {
+      if (t && t->attached()) {
+        ::kill(t->pid(), SIGKILL);
+        (void)t->wait();
+        t->release();
+      }
+    }
+  } guard{&host.tracee};
   OMX_ASSIGN(mem_, proc::ProcessMemory::open(host.tracee.pid()));
   proc::RestoreOptions opts;
   OMX_ASSIGN(opts.seccomp_filter, build_body_filter());
   opts.creds = proc::Credentials{offer.uid, offer.gid, {offer.groups.begin(), offer.groups.end()}};
-  ChannelPageSource pages(ch_, kStepTimeout);
+  ChannelPageSource pages(ch_, kStepTimeout, "guest.page_run");
   Status st = proc::restore_into(host.tracee, *mem_, host.scratch, host.regs, image, pages, opts);
-  if (!st.ok()) return st;  // host.tracee's destructor detaches; EXITKILL is not enough:
+  if (!st.ok()) return st;
   OMX_TRY(ch_.send(MsgType::kMigrateAck, encode_ack(ok_status())));
   OMX_TRY(expect(ch_, MsgType::kMigrateCommit, kStepTimeout));
   fault::hit_or_die("guest.after_commit");
-  body_ = std::move(host.tracee);
+  body_ = std::move(host.tracee);  // committed: the guard no longer owns it
+  guard.t = nullptr;
   home_pid_ = image.home_pid;
   brk_ = image.brk;
   start_brk_ = image.start_brk;
@@ -389,12 +403,18 @@ Result<bool> Guest::go_home(const std::string& reason, arch::Registers regs, boo
   log()->warn("home pid {} could not go home ({}); it keeps running here", home_pid_,
               st.error().message());
   if (st.error().code == ErrorCode::kVanished) return std::move(st.error());
+  if (!go_home_sent_) {  // home may be waiting for it: say why it is not coming
+    wire::Writer why;
+    why.str(st.error().message());
+    OMX_TRY(ch_.send(MsgType::kMigrateAbort, why.data()));
+  }
   OMX_TRY(body_.set_regs(resume));
   OMX_TRY(body_.cont(0));
   return false;
 }
 
 Status Guest::send_home(const std::string& reason, arch::Registers regs) {
+  go_home_sent_ = false;
   OMX_ASSIGN(std::vector<proc::Vma> vmas, proc::read_vmas(body_.pid()));
   std::vector<siginfo_t> deferred;
   OMX_ASSIGN(proc::ScratchArea scratch,
@@ -424,6 +444,7 @@ Status Guest::send_home(const std::string& reason, arch::Registers regs) {
     why.str(reason);
     OMX_TRY(fault::check("guest.go_home"));
     OMX_TRY(ch_.send(MsgType::kGoHome, why.data()));
+    go_home_sent_ = true;
     OMX_TRY(ch_.send(MsgType::kMigrateImage, encode_image(cap.image)));
     ChannelPageSink sink(ch_);
     OMX_TRY(proc::capture_pages(*mem_, cap.image, opts, sink));

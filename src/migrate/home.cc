@@ -161,6 +161,7 @@ Status HomeSupervisor::setup() {
   OMX_TRY(nodes_.load(cfg_.control_address));
   p.node = nodes_.home();
   next_bounce_ = Clock::now() + std::chrono::milliseconds(cfg_.bounce_ms);
+  on_sigchld();  // stops that happened before the signalfd existed
   return ok_status();
 }
 
@@ -285,6 +286,16 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
       finish_waiters(pid, p, st);
       return ok_status();  // a failed move leaves the process running where it was
     }
+    case MsgType::kMigrateAbort: {  // the guest could not start sending it back
+      wire::Reader r(f.payload, "migrate abort");
+      OMX_ASSIGN(std::string why, r.str("reason", 4096));
+      ++stats_.failed_migrations;
+      p.home_requested = false;
+      p.then_to.reset();
+      finish_waiters(pid, p, make_error(ErrorCode::kProtocol,
+                                        fmt::format("node {} could not send it back: {}", p.node, why)));
+      return ok_status();
+    }
     default:
       return make_error(ErrorCode::kProtocol,
                         fmt::format("unexpected frame {:#x}", static_cast<unsigned>(f.type)));
@@ -377,7 +388,8 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
     // It was at a fork/exec/exit event we have not handled yet: handle it, move it later.
     for (const siginfo_t& si : held) ::syscall(SYS_tgkill, pid, pid, si.si_signo);
     on_native_event(pid, p, stopped);
-    return make_error(ErrorCode::kRefused, "busy (at a process event); try again", pid);
+    return make_error(ErrorCode::kRefused,
+                      fmt::format("busy (at ptrace event {}); try again", stopped.event), pid);
   }
   OMX_ASSIGN(arch::Registers regs, t.get_regs());
   auto resume_untouched = [&]() { (void)t.cont(0); };
@@ -477,7 +489,8 @@ Status HomeSupervisor::come_home(pid_t pid, Proc& p, const std::string& reason) 
     }
     ++stats_.failed_migrations;
     OMX_TRY(p.ch->send(MsgType::kMigrateAck, encode_ack(st)));
-    return p.deputy->repark();
+    OMX_TRY(p.deputy->repark());
+    return st;  // reported to whoever asked; the process goes on where it is
   }
   OMX_TRY(p.ch->send(MsgType::kMigrateAck, encode_ack(ok_status())));
   p.ch.reset();

@@ -2,6 +2,7 @@
 
 #include <sys/uio.h>
 
+#include "base/fault.h"
 #include "migrate/image_codec.h"
 #include "wire/codec.h"
 
@@ -17,6 +18,7 @@ Status ChannelPageSink::pages(uint64_t addr, std::span<const uint8_t> data) {
 }
 
 Result<bool> ChannelPageSource::next(uint64_t& addr, std::span<const uint8_t>& data) {
+  if (fault_) fault::hit_or_die(fault_);  // a node dying in the middle of a transfer
   OMX_TRY(ch_.recv(frame_, timeout_));
   if (frame_.type == wire::MsgType::kMigratePagesEnd) return false;
   if (frame_.type != wire::MsgType::kMigratePages)

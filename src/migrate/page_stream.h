@@ -22,13 +22,16 @@ class ChannelPageSink final : public proc::PageSink {
 
 class ChannelPageSource final : public proc::PageSource {
  public:
-  ChannelPageSource(wire::Channel& ch, wire::Duration timeout) : ch_(ch), timeout_(timeout) {}
+  // `fault`: a fault point hit (kill this process) before each run is received, or nullptr.
+  ChannelPageSource(wire::Channel& ch, wire::Duration timeout, const char* fault = nullptr)
+      : ch_(ch), timeout_(timeout), fault_(fault) {}
   Result<bool> next(uint64_t& addr, std::span<const uint8_t>& data) override;
   uint64_t bytes() const { return bytes_; }
 
  private:
   wire::Channel& ch_;
   wire::Duration timeout_;
+  const char* fault_;
   wire::Frame frame_;
   uint64_t bytes_ = 0;
 };

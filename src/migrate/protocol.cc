@@ -60,20 +60,29 @@ bool have_identical_file(const FileIdentity& f) {
   return mine.ok() && mine->size == f.size && mine->mtime_ns == f.mtime_ns;
 }
 
+// Ack kinds on the wire.
+enum class AckKind : uint8_t { kFailed = 0, kOk = 1, kRefused = 2 };
+
 std::vector<uint8_t> encode_ack(const Status& s) {
   wire::Writer w;
-  w.u8(s.ok() ? 1 : 0);
+  AckKind k = s.ok() ? AckKind::kOk
+                     : s.error().code == ErrorCode::kRefused ? AckKind::kRefused : AckKind::kFailed;
+  w.u8(static_cast<uint8_t>(k));
   w.str(s.ok() ? "" : s.error().message());
   return std::move(w).take();
 }
 
 Status decode_ack(std::span<const uint8_t> b) {
   wire::Reader r(b, "migration ack");
-  OMX_ASSIGN(uint8_t ok, r.u8("ok"));
+  OMX_ASSIGN(uint8_t kind, r.u8("kind"));
   OMX_ASSIGN(std::string why, r.str("error", 4096));
   OMX_TRY(r.expect_end());
-  if (ok) return ok_status();
-  return make_error(ErrorCode::kRefused, "peer: " + why);
+  switch (static_cast<AckKind>(kind)) {
+    case AckKind::kOk: return ok_status();
+    case AckKind::kRefused: return make_error(ErrorCode::kRefused, "peer: " + why);
+    case AckKind::kFailed: return make_error(ErrorCode::kProtocol, "peer: " + why);
+  }
+  return make_error(ErrorCode::kProtocol, "migration ack: bad kind");
 }
 
 std::vector<uint8_t> encode(const ExitInfo& e) {
