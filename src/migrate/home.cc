@@ -75,6 +75,7 @@ class HomeSupervisor {
   void on_sigchld();
   void on_native_event(pid_t pid, Proc& p, const proc::StopEvent& e);
   void on_deputy_event(pid_t pid, Proc& p, const proc::StopEvent& e);
+  void log_fault(pid_t pid, proc::Tracee& t, int sig);
   void on_channel(pid_t pid, Proc& p);
   Status on_frame(pid_t pid, Proc& p, const wire::Frame& f);
   Status forward_signals(Proc& p, const std::vector<siginfo_t>& sigs);
@@ -200,6 +201,7 @@ void HomeSupervisor::on_native_event(pid_t pid, Proc& p, const proc::StopEvent& 
     p.fresh = false;  // the initial stop of an auto-attached child: just let it run
   } else if (e.kind == K::kSignal) {
     sig = e.sig;
+    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) log_fault(pid, *p.native, sig);
   } else if (e.kind == K::kGroupStop) {
     (void)p.native->listen();
     return;
@@ -215,6 +217,24 @@ void HomeSupervisor::on_native_event(pid_t pid, Proc& p, const proc::StopEvent& 
     write_stats();
   }
   (void)p.native->cont(sig);
+}
+
+// A fault the program raised: worth a line (after a move it is the first thing to look at).
+void HomeSupervisor::log_fault(pid_t pid, proc::Tracee& t, int sig) {
+  auto si = t.get_siginfo();
+  auto regs = t.get_regs();
+  if (!si.ok() || !regs.ok()) return;
+  uint64_t addr = reinterpret_cast<uint64_t>(si->si_addr);
+  auto where = [&](uint64_t a) -> std::string {
+    auto vmas = proc::read_vmas(pid);
+    if (vmas.ok())
+      for (const proc::Vma& v : *vmas)
+        if (a >= v.start && a < v.end) return fmt::format("{:#x}-{:#x} {}", v.start, v.end, v.path);
+    return "unmapped";
+  };
+  log()->info("pid {} (moved {} times): signal {} code {} at ip {:#x} [{}], address {:#x} [{}]",
+              pid, procs_.at(pid).nmigs, sig, si->si_code, regs->ip(), where(regs->ip()), addr,
+              where(addr));
 }
 
 void HomeSupervisor::on_deputy_event(pid_t pid, Proc& p, const proc::StopEvent& e) {

@@ -154,6 +154,24 @@ Status restore_kernel_pointers(RemoteSyscaller& rs, const ProcessImage& img) {
   return ok_status();
 }
 
+// Sets the kernel's program break to `want` in an address space that is empty (but for the
+// scratch area): the heap VMA of the image is mapped over it afterwards. If the kernel's break
+// stayed behind, glibc would adopt it at its next brk() and later trim live heap away.
+// brk() grows only over free space and shrinks only over a mapping (Linux 6.x), so a shrink
+// first maps a placeholder over the span it releases.
+Status set_kernel_brk(RemoteSyscaller& rs, uint64_t want) {
+  auto page_up = [](uint64_t v) { return (v + arch::kPageSize - 1) & ~(arch::kPageSize - 1); };
+  OMX_ASSIGN(uint64_t cur, rs.call_checked("brk(0)", SYS_brk, {0}));
+  if (page_up(want) < page_up(cur))
+    OMX_TRY(rs.call_checked("mmap(brk placeholder)", SYS_mmap,
+                            {page_up(want), page_up(cur) - page_up(want), PROT_NONE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, static_cast<uint64_t>(-1), 0}));
+  OMX_ASSIGN(uint64_t now, rs.call_checked("brk", SYS_brk, {want}));
+  if (now != want)
+    return make_error(ErrorCode::kProtocol, fmt::format("kernel brk is {:#x}, image wants {:#x}", now, want));
+  return ok_status();
+}
+
 Status restore_misc(RemoteSyscaller& rs, const ProcessImage& img, const RestoreOptions& opts) {
   for (int which = 0; which < 3; ++which) {
     const itimerval& it = img.itimers[which];
@@ -171,7 +189,6 @@ Status restore_misc(RemoteSyscaller& rs, const ProcessImage& img, const RestoreO
   OMX_TRY(rs.call_checked("umask", SYS_umask, {img.umask}));
   OMX_ASSIGN(RemotePtr<char> comm, rs.put_string(img.comm.substr(0, 15)));
   OMX_TRY(rs.call_checked("prctl(PR_SET_NAME)", SYS_prctl, {PR_SET_NAME, comm.addr()}));
-  if (!opts.emulated_brk) (void)rs.call(SYS_brk, {img.brk});
   return ok_status();
 }
 
@@ -279,6 +296,7 @@ Status restore_into(Tracee& t, const ProcessMemory& mem, const ScratchArea& scra
   RemoteSyscaller rs(t, mem, scratch, base);
   OMX_TRY(unregister_kernel_pointers(t, rs));
   OMX_TRY(unmap_all_but_scratch(rs));
+  if (!opts.emulated_brk) OMX_TRY(set_kernel_brk(rs, image.brk));
   OMX_TRY(map_vdso(t, rs, image));
   for (const ImageVma& iv : image.vmas)
     if (iv.source != VmaSource::kVdso) OMX_TRY(map_vma(rs, iv));

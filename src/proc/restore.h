@@ -29,7 +29,7 @@ struct Credentials {
 struct RestoreOptions {
   std::vector<sock_filter> seccomp_filter;  // empty: install none
   std::optional<Credentials> creds;         // set: switch the body to these ids
-  bool emulated_brk = true;                 // false: move the kernel brk with brk() (home)
+  bool emulated_brk = true;                 // false: set the kernel's brk to the image's (home)
 };
 
 // A freshly forked child, traced by the caller, stopped, with a scratch area at an address
