@@ -294,7 +294,10 @@ Status Guest::emulate_brk(arch::Registers regs) {
 
 Result<bool> Guest::forward(arch::Registers regs) {
   OMX_ASSIGN(std::optional<Marshalled> m, marshal(regs, *mem_));
-  if (!m) return go_home("arguments this node cannot forward", regs, true);
+  if (!m)
+    return go_home(fmt::format("{}: arguments this node cannot forward",
+                               syscall::syscall_name(static_cast<int>(regs.syscall_no()))),
+                   regs, true);
   if (m->immediate) {
     OMX_TRY(finish_call(regs, *m->immediate));
     return false;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "migrate/forward_fs.h"
 #include "syscall/syscall_table.h"
 
 namespace omx::migrate {
@@ -131,10 +132,12 @@ struct Builder {
     switch (spec.kind) {
       case ArgKind::kVal: case ArgKind::kFd: case ArgKind::kPid: case ArgKind::kPtr:
         return true;
+      case ArgKind::kIrregular:  // resolved below, whatever the pointer's value
+        break;
       default:
         break;
     }
-    if (!p) return true;  // NULL stays NULL, nothing copied
+    if (!p && spec.kind != ArgKind::kIrregular) return true;  // NULL stays NULL, nothing copied
     switch (spec.kind) {
       case ArgKind::kPath:
       case ArgKind::kCStr:
@@ -168,7 +171,12 @@ struct Builder {
       case ArgKind::kIovOut:
         OMX_TRY(iov_arg(i, p, spec, spec.kind == ArgKind::kIovOut));
         return true;
-      default:  // msghdr, mmsghdr, argv arrays, irregular: hand-written code later
+      case ArgKind::kIrregular: {
+        std::optional<ArgSpec> resolved = resolve_irregular(m.req.nr, i, regs);
+        if (!resolved || resolved->kind == ArgKind::kIrregular) return false;
+        return arg(i, *resolved);
+      }
+      default:  // msghdr, mmsghdr, argv arrays: hand-written code later
         return false;
     }
   }
