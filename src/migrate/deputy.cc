@@ -88,10 +88,17 @@ Result<std::optional<SyscallReply>> Deputy::start(const SyscallRequest& req,
   return std::optional<SyscallReply>();
 }
 
+Status Deputy::cancel() {
+  if (!call_ || cancel_) return ok_status();
+  cancel_ = true;
+  return t_.interrupt();
+}
+
 // The call ended with `result`: read its output buffers and park the deputy again.
 Result<SyscallReply> Deputy::collect(int64_t result) {
   Call call = std::move(*call_);
   call_.reset();
+  cancel_ = false;
   SyscallReply reply{result, {}};
   // Result-limited buffers share the byte count the call returned, in request order (one
   // buffer for read(), one per iovec for readv()).
@@ -141,6 +148,14 @@ Result<Deputy::Event> Deputy::on_stop(const proc::StopEvent& e, std::vector<sigi
       OMX_TRY(t_.listen());  // stay stopped; SIGCONT will wake it and be reported
       return ev;
     case K::kInterrupt:
+      if (call_ && cancel_) {  // our cancel(): the call ends here
+        OMX_ASSIGN(arch::Registers r, t_.get_regs());
+        int64_t result = r.ip() == scratch_.insn() ? arch::kERestartNoIntr  // not entered yet
+                                                   : r.result();  // restart code or real result
+        OMX_ASSIGN(ev.reply, collect(result));
+        return ev;
+      }
+      [[fallthrough]];
     case K::kEvent:
     case K::kSyscall:
       if (call_) OMX_TRY(t_.cont(0));

@@ -40,6 +40,10 @@ class Deputy {
   Result<std::optional<SyscallReply>> start(const SyscallRequest& req,
                                             std::vector<siginfo_t>& signals);
   bool busy() const { return call_.has_value(); }
+  // Interrupts the call in flight (a signal the body handles arrived): it ends with the
+  // kernel's restart code (-ERESTARTSYS...), or -ERESTARTNOINTR if it had not started, or its
+  // real result if it finished first. No-op when idle.
+  Status cancel();
 
   // What a stop of the deputy (reported by waitpid) meant.
   struct Event {
@@ -76,6 +80,7 @@ class Deputy {
   proc::ScratchArea scratch_;
   arch::Registers base_;
   std::optional<Call> call_;
+  bool cancel_ = false;
 };
 
 }  // namespace omx::migrate

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <array>
 #include <deque>
 #include <optional>
 
@@ -51,7 +52,14 @@ class Guest {
   // `at_trap`: the body is at a seccomp stop for a call that must be made at home.
   Result<bool> go_home(const std::string& reason, arch::Registers regs, bool at_trap);
   Status send_home(const std::string& reason, arch::Registers regs);
-  Status queue_signal(std::span<const uint8_t> payload);
+  // Queues a signal from home for delivery; returns its number.
+  Result<int> queue_signal(std::span<const uint8_t> payload);
+  // Whether `sig` arriving now would interrupt a blocking call of the body (not blocked, not
+  // ignored, not a stop: a handler, or a default action that terminates).
+  bool would_interrupt(int sig);
+  // Native semantics for a forwarded call that ended with a kernel restart code because of
+  // signal `sig`: restart it (SA_RESTART, ERESTARTNOINTR) or fail it with EINTR.
+  Status finish_interrupted(arch::Registers regs, int64_t code, int sig);
   Result<bool> report_exit(bool by_signal, int code);
 
   wire::Channel ch_;
@@ -61,6 +69,7 @@ class Guest {
   pid_t home_pid_ = 0;
   uint64_t brk_ = 0, start_brk_ = 0;
   std::deque<siginfo_t> delivering_;  // sent with tgkill, siginfo to install at delivery
+  std::array<proc::KernelSigaction, proc::kNumSignals> sigactions_{};  // the body's, tracked
   bool home_requested_ = false;
   bool go_home_sent_ = false;  // kGoHome went out (so home knows a return is under way)
 };
@@ -117,6 +126,7 @@ Status Guest::receive(const wire::Frame& offer_frame) {
   body_ = std::move(host.tracee);  // committed: the guard no longer owns it
   guard.t = nullptr;
   home_pid_ = image.home_pid;
+  sigactions_ = image.sigactions;
   brk_ = image.brk;
   start_brk_ = image.start_brk;
   log()->info("running home pid {} as local pid {}", home_pid_, body_.pid());
@@ -235,6 +245,14 @@ Result<bool> Guest::on_seccomp() {
     case syscall::SyscallClass::kEmulated:  // (credential getters: home answers them exactly)
       return forward(regs);
     case syscall::SyscallClass::kSpecial:
+      if (nr == SYS_rt_sigaction) {  // runs here; we keep a copy of the new action
+        int sig = static_cast<int>(regs.arg(0));
+        proc::KernelSigaction act;
+        if (regs.arg(1) && sig >= 1 && sig <= proc::kNumSignals && sig != SIGKILL && sig != SIGSTOP &&
+            mem_->read(RemotePtr<void>(regs.arg(1)),
+                       std::span<uint8_t>(reinterpret_cast<uint8_t*>(&act), sizeof act)).ok())
+          sigactions_[sig - 1] = act;
+      }
       if (nr == SYS_rt_sigaction || nr == SYS_rt_sigreturn || nr == SYS_rt_sigsuspend ||
           nr == SYS_pause) {
         OMX_TRY(body_.cont(0));  // signal state lives with the body
@@ -303,10 +321,15 @@ Result<bool> Guest::forward(arch::Registers regs) {
     return false;
   }
   OMX_TRY(ch_.send(MsgType::kSyscallRequest, encode(m->req)));
+  int cancel_sig = 0;  // the signal for which we asked home to interrupt the call
   for (;;) {
     OMX_ASSIGN(wire::Frame f, ch_.recv(wire::kForever));
     if (f.type == MsgType::kSignal) {
-      OMX_TRY(queue_signal(f.payload));
+      OMX_ASSIGN(int sig, queue_signal(f.payload));
+      if (!cancel_sig && would_interrupt(sig)) {
+        OMX_TRY(ch_.send(MsgType::kSyscallCancel, {}));
+        cancel_sig = sig;
+      }
       continue;
     }
     if (f.type == MsgType::kMigrateHome) {
@@ -317,6 +340,12 @@ Result<bool> Guest::forward(arch::Registers regs) {
       return make_error(ErrorCode::kProtocol, "expected a syscall reply");
     OMX_ASSIGN(SyscallReply reply, decode_reply(f.payload));
     OMX_TRY(unmarshal(*m, reply, *mem_));
+    int64_t r = reply.result;
+    if (cancel_sig && (r == arch::kERestartSys || r == arch::kERestartNoIntr ||
+                       r == arch::kERestartNoHand || r == arch::kERestartRestartBlock)) {
+      OMX_TRY(finish_interrupted(regs, r, cancel_sig));
+      return false;
+    }
     if (home_requested_) {
       // Finish the call as if returned, then leave with the registers after it.
       regs.set_syscall_no(-1);
@@ -329,7 +358,41 @@ Result<bool> Guest::forward(arch::Registers regs) {
   }
 }
 
-Status Guest::queue_signal(std::span<const uint8_t> payload) {
+bool Guest::would_interrupt(int sig) {
+  auto mask = body_.get_sigmask();
+  if (!mask.ok() || (*mask & (1ull << (sig - 1)))) return false;  // blocked: stays pending
+  const proc::KernelSigaction& a = sigactions_[sig - 1];
+  if (a.handler == 1) return false;  // SIG_IGN
+  if (a.handler != 0) return true;   // a handler runs
+  switch (sig) {                     // SIG_DFL
+    case SIGCHLD: case SIGURG: case SIGWINCH: case SIGCONT:  // ignored by default
+    case SIGTSTP: case SIGTTIN: case SIGTTOU: case SIGSTOP:  // stop; the call resumes after
+      return false;
+    default:
+      return true;  // terminates: the call must end so the signal can act
+  }
+}
+
+// As the kernel does on signal delivery (arch/x86/kernel/signal.c): with a handler,
+// ERESTARTSYS restarts only under SA_RESTART, ERESTARTNOHAND and ERESTART_RESTARTBLOCK give
+// EINTR, ERESTARTNOINTR always restarts. A restart re-executes the syscall instruction after
+// the handler returns, so it traps again and is forwarded anew (a RESTARTBLOCK call restarts
+// with its original arguments: a timeout starts over).
+Status Guest::finish_interrupted(arch::Registers regs, int64_t code, int sig) {
+  const proc::KernelSigaction& a = sigactions_[sig - 1];
+  bool handler = a.handler > 1;
+  bool restart = code == arch::kERestartNoIntr ||
+                 (code == arch::kERestartSys && handler && (a.flags & SA_RESTART));
+  if (!restart) return finish_call(regs, -EINTR);
+  int64_t nr = regs.syscall_no();
+  regs.set_syscall_no(-1);
+  regs.set_result(nr);
+  regs.set_ip(regs.ip() - arch::kSyscallInsnSize);
+  OMX_TRY(body_.set_regs(regs));
+  return body_.cont(0);
+}
+
+Result<int> Guest::queue_signal(std::span<const uint8_t> payload) {
   if (payload.size() != sizeof(siginfo_t)) return make_error(ErrorCode::kProtocol, "bad signal frame");
   siginfo_t si;
   std::memcpy(&si, payload.data(), sizeof si);
@@ -339,19 +402,21 @@ Status Guest::queue_signal(std::span<const uint8_t> payload) {
                            [&](const siginfo_t& s) { return s.si_signo == si.si_signo; });
   if (!realtime && same != delivering_.end()) {
     *same = si;  // standard signals do not queue: one pending instance
-    return ok_status();
+    return si.si_signo;
   }
   delivering_.push_back(si);
   if (::syscall(SYS_tgkill, body_.pid(), body_.pid(), si.si_signo) != 0)
     return sys_error("tgkill(body)", body_.pid());
-  return ok_status();
+  return si.si_signo;
 }
 
 Result<bool> Guest::on_home_frame(const wire::Frame& f) {
   switch (f.type) {
-    case MsgType::kSignal:
-      OMX_TRY(queue_signal(f.payload));
+    case MsgType::kSignal: {
+      OMX_ASSIGN(int sig, queue_signal(f.payload));
+      (void)sig;
       return false;
+    }
     case MsgType::kMigrateHome: {
       std::vector<siginfo_t> deferred;
       OMX_ASSIGN(proc::StopEvent e, body_.stop(&deferred));

@@ -288,6 +288,8 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
       }
       return forward_signals(p, sigs);  // the reply follows when the deputy's call ends
     }
+    case MsgType::kSyscallCancel:
+      return p.deputy->cancel();  // the reply follows as the call ends
     case MsgType::kExit: {
       OMX_ASSIGN(ExitInfo ex, decode_exit(f.payload));
       if (pid == root_) write_stats();

@@ -26,6 +26,7 @@ const char* known_name(uint16_t type) {
     case MsgType::kMigratePagesEnd: return "migrate-pages-end";
     case MsgType::kMigrateHome: return "migrate-home";
     case MsgType::kGoHome: return "go-home";
+    case MsgType::kSyscallCancel: return "syscall-cancel";
     case MsgType::kSyscallRequest: return "syscall-request";
     case MsgType::kSyscallReply: return "syscall-reply";
     case MsgType::kSignal: return "signal";

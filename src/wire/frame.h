@@ -80,6 +80,7 @@ enum class MsgType : uint16_t {
   kSyscallReply = 0x0302,
   kSignal = 0x0303,
   kExit = 0x0304,
+  kSyscallCancel = 0x0305,  // guest -> home: interrupt the call in flight (a signal arrived)
   // 0x04xx gossip / discovery (usually as datagrams, see datagram.h)
   kGossipLoad = 0x0401,
   kDiscoverAnnounce = 0x0402,
