@@ -50,6 +50,9 @@ bool read_full(int fd, void* buf, size_t n) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chld, nullptr);
+  // A control client that went away must cost an EPIPE, never the supervisor (whose death
+  // kills every process it traces).
+  signal(SIGPIPE, SIG_IGN);
   pid_t me = getpid();
   (void)!write(to_parent, &me, sizeof me);
   char go = 0;

@@ -29,6 +29,13 @@ Result<Deputy> Deputy::become(proc::Tracee t, proc::ScratchArea scratch,
   {
     proc::RemoteSyscaller rs(t, mem, scratch, regs);
     OMX_TRY(proc::unregister_kernel_pointers(t, rs));
+    // Every signal sent to the deputy is caught by ptrace and forwarded, so its own
+    // dispositions only matter for the stops we let act (stop_like_body): make those default.
+    proc::KernelSigaction dfl{};
+    OMX_ASSIGN(RemotePtr<void> p, rs.put_struct(dfl));
+    for (int sig : {SIGTSTP, SIGTTIN, SIGTTOU})
+      OMX_TRY(rs.call_checked("rt_sigaction(SIG_DFL)", SYS_rt_sigaction,
+                              {static_cast<uint64_t>(sig), p.addr(), 0, 8}));
     OMX_TRY(proc::unmap_all_but_scratch(rs));
   }
   Deputy d(std::move(t), std::move(mem), scratch, regs);
@@ -52,8 +59,17 @@ Status Deputy::unpark(std::vector<siginfo_t>& signals) {
 
 Result<std::optional<SyscallReply>> Deputy::start(const SyscallRequest& req,
                                                   std::vector<siginfo_t>& signals) {
-  OMX_CHECK(!call_, "deputy %d: a call is already running", t_.pid());
+  OMX_CHECK(!call_ && !held_, "deputy %d: a call is already running", t_.pid());
+  if (stopped_) {  // job-control stopped (the parent was told so): the call waits for SIGCONT
+    held_ = req;
+    return std::optional<SyscallReply>();
+  }
+  size_t before = signals.size();
   OMX_TRY(unpark(signals));
+  // A SIGSTOP held back while we stopped it must still stop it (the parent must see the
+  // stop): raise it again once the call is under way; it is not forwarded twice.
+  bool restop = std::any_of(signals.begin() + static_cast<long>(before), signals.end(),
+                            [](const siginfo_t& si) { return si.si_signo == SIGSTOP; });
   // Lay the buffers out in the scratch data area.
   Call call{req, std::vector<uint64_t>(req.bufs.size())};
   uint64_t off = 0;
@@ -85,6 +101,10 @@ Result<std::optional<SyscallReply>> Deputy::start(const SyscallRequest& req,
   OMX_TRY(t_.set_regs(r));
   OMX_TRY(t_.cont(0));
   call_ = std::move(call);
+  if (restop) {
+    own_stop_ = SIGSTOP;
+    if (::syscall(SYS_tgkill, t_.pid(), t_.pid(), SIGSTOP) != 0) return sys_error("tgkill(deputy)", t_.pid());
+  }
   return std::optional<SyscallReply>();
 }
 
@@ -136,15 +156,29 @@ Result<Deputy::Event> Deputy::on_stop(const proc::StopEvent& e, std::vector<sigi
           return ev;
         }
       }
+      if (e.sig == own_stop_) {  // stop_like_body(): let it stop the deputy, natively
+        own_stop_ = 0;
+        OMX_TRY(t_.cont(e.sig));
+        return ev;
+      }
       OMX_ASSIGN(siginfo_t si, t_.get_siginfo());
       signals.push_back(si);
       // SIGSTOP cannot be caught by the program: let the deputy really stop so the parent
       // (the shell) sees it stopped; the body is stopped through the forwarded signal. Any
       // other signal is suppressed: an interrupted call restarts, a parked deputy re-parks.
       OMX_TRY(t_.cont(e.sig == SIGSTOP ? SIGSTOP : 0));
+      if (e.sig == SIGCONT && stopped_) {  // the job-control stop is over
+        stopped_ = false;
+        if (held_) {
+          SyscallRequest req = std::move(*held_);
+          held_.reset();
+          OMX_ASSIGN(ev.reply, start(req, signals));
+        }
+      }
       return ev;
     }
     case K::kGroupStop:
+      stopped_ = true;
       OMX_TRY(t_.listen());  // stay stopped; SIGCONT will wake it and be reported
       return ev;
     case K::kInterrupt:
@@ -163,6 +197,13 @@ Result<Deputy::Event> Deputy::on_stop(const proc::StopEvent& e, std::vector<sigi
       return ev;
   }
   return ev;
+}
+
+Status Deputy::stop_like_body(int sig) {
+  if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU) return ok_status();  // SIGSTOP: done
+  own_stop_ = sig;
+  if (::syscall(SYS_tgkill, t_.pid(), t_.pid(), sig) != 0) return sys_error("tgkill(deputy)", t_.pid());
+  return ok_status();
 }
 
 Status Deputy::exit_with_status(int status) {

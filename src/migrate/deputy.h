@@ -39,7 +39,7 @@ class Deputy {
   // (e.g. E2BIG) is returned instead of starting anything.
   Result<std::optional<SyscallReply>> start(const SyscallRequest& req,
                                             std::vector<siginfo_t>& signals);
-  bool busy() const { return call_.has_value(); }
+  bool busy() const { return call_.has_value() || held_.has_value(); }
   // Interrupts the call in flight (a signal the body handles arrived): it ends with the
   // kernel's restart code (-ERESTARTSYS...), or -ERESTARTNOINTR if it had not started, or its
   // real result if it finished first. No-op when idle.
@@ -53,6 +53,10 @@ class Deputy {
   // Handles a stop: a signal is recorded into `signals` (the deputy goes on: parked, or its
   // call restarts); the end of a call yields its reply and parks the deputy again.
   Result<Event> on_stop(const proc::StopEvent& e, std::vector<siginfo_t>& signals);
+
+  // The body stopped by job control (SIGTSTP, SIGTTIN, SIGTTOU): stop the deputy the same
+  // way, so its parent (the shell) sees the job stopped with that signal.
+  Status stop_like_body(int sig);
 
   // Terminates the deputy as the body did: exit_group(status), or death by `sig`.
   Status exit_with_status(int status);
@@ -81,6 +85,9 @@ class Deputy {
   arch::Registers base_;
   std::optional<Call> call_;
   bool cancel_ = false;
+  int own_stop_ = 0;  // a stop signal we sent it ourselves: let it act, do not forward it
+  bool stopped_ = false;  // in a job-control stop: a call must wait for SIGCONT
+  std::optional<SyscallRequest> held_;  // the call that arrived while stopped
 };
 
 }  // namespace omx::migrate

@@ -72,6 +72,7 @@ class Guest {
   std::array<proc::KernelSigaction, proc::kNumSignals> sigactions_{};  // the body's, tracked
   bool home_requested_ = false;
   bool go_home_sent_ = false;  // kGoHome went out (so home knows a return is under way)
+  int stop_as_ = 0;            // the job-control signal a SIGSTOP we sent stands for
 };
 
 int Guest::run(const wire::Frame& offer) {
@@ -196,9 +197,14 @@ Result<bool> Guest::on_body_event(const proc::StopEvent& e) {
       OMX_TRY(body_.cont(e.sig));
       return false;
     }
-    case K::kGroupStop:
+    case K::kGroupStop: {  // a job-control stop: the deputy at home must look stopped too
+      wire::Writer w;
+      w.u32(static_cast<uint32_t>(stop_as_ ? stop_as_ : e.sig));
+      stop_as_ = 0;
+      OMX_TRY(ch_.send(MsgType::kStopped, w.data()));
       OMX_TRY(body_.listen());
       return false;
+    }
     case K::kInterrupt:
     case K::kSyscall:
       OMX_TRY(body_.cont(0));
@@ -397,6 +403,22 @@ Result<int> Guest::queue_signal(std::span<const uint8_t> payload) {
   siginfo_t si;
   std::memcpy(&si, payload.data(), sizeof si);
   if (si.si_signo <= 0 || si.si_signo > 64) return make_error(ErrorCode::kProtocol, "bad signal number");
+  int sig = si.si_signo;
+  auto is_stop = [](int s) { return s == SIGSTOP || s == SIGTSTP || s == SIGTTIN || s == SIGTTOU; };
+  // The kernel's rule: a stop signal discards a pending SIGCONT and vice versa. Mirror it, or
+  // a discarded entry would swallow the next signal of its kind.
+  std::erase_if(delivering_, [&](const siginfo_t& s) {
+    return (sig == SIGCONT && is_stop(s.si_signo)) || (is_stop(sig) && s.si_signo == SIGCONT);
+  });
+  bool job_stop = sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+  if (sig == SIGSTOP || (job_stop && sigactions_[sig - 1].handler == 0)) {
+    // The body lives in an orphaned process group on this node, where the kernel discards
+    // the stop of TSTP/TTIN/TTOU: stop it with SIGSTOP and tell home which signal it was.
+    stop_as_ = sig;
+    if (::syscall(SYS_tgkill, body_.pid(), body_.pid(), SIGSTOP) != 0)
+      return sys_error("tgkill(body)", body_.pid());
+    return sig;
+  }
   bool realtime = si.si_signo >= SIGRTMIN;
   auto same = std::find_if(delivering_.begin(), delivering_.end(),
                            [&](const siginfo_t& s) { return s.si_signo == si.si_signo; });

@@ -290,6 +290,11 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
     }
     case MsgType::kSyscallCancel:
       return p.deputy->cancel();  // the reply follows as the call ends
+    case MsgType::kStopped: {
+      wire::Reader r(f.payload, "stopped");
+      OMX_ASSIGN(uint32_t sig, r.u32("signal"));
+      return p.deputy->stop_like_body(static_cast<int>(sig));
+    }
     case MsgType::kExit: {
       OMX_ASSIGN(ExitInfo ex, decode_exit(f.payload));
       if (pid == root_) write_stats();

@@ -112,7 +112,7 @@ void write_reply_line(int fd, const std::string& line) {
   std::string out = line + "\n";
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = write(fd, out.data() + done, out.size() - done);
+    ssize_t n = send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
     if (n <= 0) return;
     done += static_cast<size_t>(n);
   }

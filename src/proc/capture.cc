@@ -90,9 +90,12 @@ Status capture_misc(Tracee& t, RemoteSyscaller& rs, ProcessImage& img) {
                             {static_cast<uint64_t>(which), rs.scratch().data().addr()}));
     OMX_ASSIGN(img.itimers[which], rs.get_struct<itimerval>(rs.scratch().data()));
   }
-  for (int r = 0; r < RLIM_NLIMITS; ++r)
-    if (prlimit(pid, static_cast<__rlimit_resource>(r), nullptr, &img.rlimits[r]) != 0)
-      return sys_error("prlimit", pid);
+  // Read from inside (prlimit on another pid needs CAP_SYS_RESOURCE when the uids differ).
+  for (int r = 0; r < RLIM_NLIMITS; ++r) {
+    OMX_TRY(rs.call_checked("prlimit64", SYS_prlimit64,
+                            {0, static_cast<uint64_t>(r), 0, rs.scratch().data().addr()}));
+    OMX_ASSIGN(img.rlimits[r], rs.get_struct<rlimit>(rs.scratch().data()));
+  }
   OMX_ASSIGN(uint64_t pers, rs.call_checked("personality", SYS_personality, {0xffffffff}));
   img.personality = pers;
   OMX_ASSIGN(uint64_t cur_brk, rs.call_checked("brk", SYS_brk, {0}));

@@ -27,6 +27,7 @@ const char* known_name(uint16_t type) {
     case MsgType::kMigrateHome: return "migrate-home";
     case MsgType::kGoHome: return "go-home";
     case MsgType::kSyscallCancel: return "syscall-cancel";
+    case MsgType::kStopped: return "stopped";
     case MsgType::kSyscallRequest: return "syscall-request";
     case MsgType::kSyscallReply: return "syscall-reply";
     case MsgType::kSignal: return "signal";

@@ -81,6 +81,7 @@ enum class MsgType : uint16_t {
   kSignal = 0x0303,
   kExit = 0x0304,
   kSyscallCancel = 0x0305,  // guest -> home: interrupt the call in flight (a signal arrived)
+  kStopped = 0x0306,        // guest -> home: the body entered a job-control stop (u32 signal)
   // 0x04xx gossip / discovery (usually as datagrams, see datagram.h)
   kGossipLoad = 0x0401,
   kDiscoverAnnounce = 0x0402,

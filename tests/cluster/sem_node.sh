@@ -45,15 +45,9 @@ sender() {
 # "R nudged=1", so the tests of other semantics are not hostage to that bug;
 # sem_startup_test.sh fails on it.
 started() {
-  local f=$1 pid=$2 i tracer state sc
+  local f=$1 pid=$2 i
   for ((i = 0; i < 10; i++)); do
     wait_for "$f" '^ready' 1 >/dev/null && return 0
-    tracer=$(awk '/^TracerPid:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
-    state=$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
-    sc=$(cut -d' ' -f1 "/proc/$pid/syscall" 2>/dev/null)
-    if [ -n "$tracer" ] && [ "$tracer" != 0 ] && [ "$state" = t ] && [ "$sc" = 59 ]; then
-      kill -CHLD "$tracer" 2>/dev/null && echo "R nudged=1"
-    fi
   done
   echo "R timeout=$(printf %q "no ready line in $f after 10 s")"
   return 1
