@@ -17,43 +17,39 @@ cp "$OMX_TEST_PROGRAMS/zdtm_memory" "$COPY/$MEMNAME"
 PROG=$COPY/$NAME
 trap 'cleanup; rm -rf "$COPY"' EXIT
 
-# case_out SIDE FAULT: migrate 2 must fail; the process stays home and finishes.
-case_out() {
-  local side=$1 fault=$2 D res
-  log "out: $fault ($side)"
+# run_case SIDE FAULT MOVES WANT_WHERE WANT_N: a fresh 2-node cluster (the fault armed on the
+# given side), the program started on node 1 and moved 0.3 s later. MOVES is the shell code
+# of the moves: the one expected to fail writes its stderr to migrate.err and sets mrc.
+run_case() {
+  local side=$1 fault=$2 moves=$3 D res
   new_dir D
   if [ "$side" = guest ]; then OMX_FAULT=$fault up "$D" --nodes 2 >/dev/null; else up "$D" --nodes 2 >/dev/null; fi
-  res=$(x "$D" 1 env HOME_FAULT="$([ "$side" = home ] && echo "$fault")" bash -c '
+  res=$(x "$D" 1 env HOME_FAULT="$([ "$side" = home ] && echo "$fault")" MOVES="$moves" bash -c '
     cd /tmp
     OMX_FAULT=$HOME_FAULT mosrun "$0" "$1" > out.txt 2> err.txt &
     pid=$!
     sleep 0.3
-    migrate "$pid" 2 2> migrate.err; mrc=$?
-    where=$(omx where "$pid"); n=$(ps -C "$2" -o stat= | grep -vc "^Z")
+    eval "$MOVES"
     wait "$pid"; rc=$?
     echo "mrc=$mrc where=$where n=$n rc=$rc"' "$PROG" "$ITER" "$NAME")
-  check_result "$D" "$fault" "$res" 1 1 1
+  check_result "$D" "$fault" "$res" 1 "$4" "$5"
+}
+# What is observed right after the failed move.
+OBSERVE='where=$(omx where "$pid"); n=$(ps -C "$2" -o stat= | grep -vc "^Z")'
+
+# case_out SIDE FAULT: migrate 2 must fail; the process stays home and finishes.
+case_out() {
+  log "out: $2 ($1)"
+  run_case "$1" "$2" 'migrate "$pid" 2 2> migrate.err; mrc=$?; '"$OBSERVE" 1 1
 }
 
 # case_back SIDE FAULT: the move out works, the first move home fails (the process keeps
 # running on node 2), the second succeeds.
 case_back() {
-  local side=$1 fault=$2 D res
-  log "back: $fault ($side)"
-  new_dir D
-  if [ "$side" = guest ]; then OMX_FAULT=$fault up "$D" --nodes 2 >/dev/null; else up "$D" --nodes 2 >/dev/null; fi
-  res=$(x "$D" 1 env HOME_FAULT="$([ "$side" = home ] && echo "$fault")" bash -c '
-    cd /tmp
-    OMX_FAULT=$HOME_FAULT mosrun "$0" "$1" > out.txt 2> err.txt &
-    pid=$!
-    sleep 0.3
-    migrate "$pid" 2 || echo "first move failed"
-    migrate "$pid" home 2> migrate.err; mrc=$?
-    where=$(omx where "$pid"); n=$(ps -C "$2" -o stat= | grep -vc "^Z")
-    migrate "$pid" home || echo "second move home failed"
-    wait "$pid"; rc=$?
-    echo "mrc=$mrc where=$where n=$n rc=$rc"' "$PROG" "$ITER" "$NAME")
-  check_result "$D" "$fault" "$res" 1 2 2
+  log "back: $2 ($1)"
+  run_case "$1" "$2" 'migrate "$pid" 2 || echo "first move failed"
+    migrate "$pid" home 2> migrate.err; mrc=$?; '"$OBSERVE"'
+    migrate "$pid" home || echo "second move home failed"' 2 2
 }
 
 # check_result DIR FAULT RES WANT_MRC WANT_WHERE WANT_N
