@@ -513,7 +513,7 @@ Status Guest::send_home(const std::string& reason, arch::Registers regs) {
   auto sent = [&]() -> Status {
     proc::CaptureOptions opts;
     opts.file_available = [](const proc::Vma&) { return true; };  // they came from home
-    OMX_ASSIGN(proc::CaptureResult cap, proc::capture_state(body_, rs, regs, vmas, opts));
+    OMX_ASSIGN(proc::CaptureResult cap, proc::capture_state(body_, rs, regs, vmas));
     cap.image.home_pid = home_pid_;
     cap.image.brk = brk_;
     cap.image.start_brk = start_brk_;

@@ -439,7 +439,7 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
   std::optional<wire::Channel> ch;
   Status st = [&]() -> Status {
     proc::CaptureOptions opts;
-    OMX_ASSIGN(proc::CaptureResult cap, proc::capture_state(t, rs, regs, *vmas, opts));
+    OMX_ASSIGN(proc::CaptureResult cap, proc::capture_state(t, rs, regs, *vmas));
     cap.image.pending.insert(cap.image.pending.begin(), held.begin(), held.end());
     OMX_ASSIGN(Offer offer, make_offer(pid, *vmas));
     OMX_ASSIGN(ch, nodes_.connect(node));

@@ -42,10 +42,8 @@ Result<uint64_t> stat_field(pid_t pid, int n) {
 
 Status capture_signals(Tracee& t, RemoteSyscaller& rs, ProcessImage& img) {
   for (int sig = 1; sig <= kNumSignals; ++sig) {
-    OMX_ASSIGN(uint64_t ok, rs.call_checked("rt_sigaction", SYS_rt_sigaction,
-                                            {static_cast<uint64_t>(sig), 0,
-                                             rs.scratch().data().addr(), 8}));
-    (void)ok;
+    OMX_TRY(rs.call_checked("rt_sigaction", SYS_rt_sigaction,
+                            {static_cast<uint64_t>(sig), 0, rs.scratch().data().addr(), 8}));
     OMX_ASSIGN(img.sigactions[sig - 1], rs.get_struct<KernelSigaction>(rs.scratch().data()));
   }
   OMX_TRY(rs.call_checked("sigaltstack", SYS_sigaltstack, {0, rs.scratch().data().addr()}));
@@ -119,8 +117,7 @@ Status capture_misc(Tracee& t, RemoteSyscaller& rs, ProcessImage& img) {
 
 Result<CaptureResult> capture_state(Tracee& t, RemoteSyscaller& rs,
                                     const arch::Registers& stopped_regs,
-                                    const std::vector<Vma>& vmas, const CaptureOptions& opts) {
-  (void)opts;
+                                    const std::vector<Vma>& vmas) {
   OMX_TRY(fault::check("capture.state"));
   CaptureResult out;
   ProcessImage& img = out.image;

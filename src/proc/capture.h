@@ -29,7 +29,7 @@ struct CaptureResult {
 // be fresh (read while stopped); the scratch area used by `rs` is left out of the image.
 Result<CaptureResult> capture_state(Tracee& t, RemoteSyscaller& rs,
                                     const arch::Registers& stopped_regs,
-                                    const std::vector<Vma>& vmas, const CaptureOptions& opts);
+                                    const std::vector<Vma>& vmas);
 
 // Decides how each VMA is rebuilt at the target (file-backed or anonymous) from
 // opts.file_available. Idempotent; capture_pages calls it too. Call it first when the image

@@ -59,7 +59,7 @@ Result<Tracee> move_locally(pid_t pid, const CaptureOptions& opts, ProcessImage*
   OMX_ASSIGN(arch::Registers regs, t.get_regs());
   OMX_ASSIGN(ScratchArea scratch, create_scratch(t, mem, vmas, regs, 1 << 16, &deferred));
   RemoteSyscaller rs(t, mem, scratch, regs);
-  OMX_ASSIGN(CaptureResult cap, capture_state(t, rs, regs, vmas, opts));
+  OMX_ASSIGN(CaptureResult cap, capture_state(t, rs, regs, vmas));
   PageBuffer pages;
   OMX_TRY(capture_pages(mem, cap.image, opts, pages));
   OMX_ASSIGN(RestoreHost host, spawn_restore_host(cap.image, 1 << 16));
