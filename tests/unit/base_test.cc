@@ -42,6 +42,36 @@ TEST(Fault, FiresOnNthHit) {
   EXPECT_FALSE(fault::hit("unarmed"));
 }
 
+TEST(Registers, InterruptedSleepResumesWithTheTimeLeft) {
+  arch::Registers r;
+  r.raw().orig_rax = 230;  // clock_nanosleep(CLOCK_MONOTONIC, 0, req, rem)
+  r.raw().rax = static_cast<uint64_t>(arch::kERestartRestartBlock);
+  r.raw().rdi = 1;
+  r.raw().rsi = 0;
+  r.raw().rdx = 0x1000;  // req
+  r.raw().r10 = 0x2000;  // rem: the kernel wrote the time left here
+  r.raw().rip = 0x4002;
+  EXPECT_TRUE(r.rewind_interrupted_syscall());
+  EXPECT_EQ(r.raw().rdx, 0x2000u);
+  EXPECT_EQ(r.raw().rip, 0x4000u);
+  arch::Registers abs = r;
+  abs.raw().orig_rax = 230;
+  abs.raw().rax = static_cast<uint64_t>(arch::kERestartRestartBlock);
+  abs.raw().rsi = 1;  // TIMER_ABSTIME: the deadline is absolute, keep it
+  abs.raw().rdx = 0x1000;
+  abs.raw().rip = 0x4002;
+  EXPECT_TRUE(abs.rewind_interrupted_syscall());
+  EXPECT_EQ(abs.raw().rdx, 0x1000u);
+  arch::Registers ns;
+  ns.raw().orig_rax = 35;  // nanosleep(req, rem)
+  ns.raw().rax = static_cast<uint64_t>(arch::kERestartRestartBlock);
+  ns.raw().rdi = 0x1000;
+  ns.raw().rsi = 0x2000;
+  ns.raw().rip = 0x4002;
+  EXPECT_TRUE(ns.rewind_interrupted_syscall());
+  EXPECT_EQ(ns.raw().rdi, 0x2000u);
+}
+
 TEST(Registers, RewindsInterruptedSyscall) {
   arch::Registers r;
   r.raw().orig_rax = 0;  // read

@@ -47,6 +47,14 @@ bool Registers::rewind_interrupted_syscall() {
   if (rax != kERestartSys && rax != kERestartNoIntr && rax != kERestartNoHand &&
       rax != kERestartRestartBlock)
     return false;
+  if (rax == kERestartRestartBlock) {
+    // The kernel keeps the time left in its restart block, which does not travel; but when the
+    // caller passed `rem`, it has already written the time left there (nanosleep_copyout), so
+    // the re-made call sleeps only that long. Without `rem` the sleep restarts in full.
+    constexpr int64_t kNanosleep = 35, kClockNanosleep = 230, kTimerAbstime = 1;
+    if (no == kNanosleep && r_.rsi) r_.rdi = r_.rsi;
+    if (no == kClockNanosleep && !(r_.rsi & kTimerAbstime) && r_.r10) r_.rdx = r_.r10;
+  }
   r_.rax = static_cast<uint64_t>(no);
   r_.rip -= kSyscallInsnSize;
   r_.orig_rax = static_cast<uint64_t>(-1);

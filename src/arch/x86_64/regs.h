@@ -58,7 +58,8 @@ class Registers {
   // rewrites the registers so that resuming anywhere (even on another kernel) re-executes
   // that syscall: rax = syscall number, rip back over the syscall instruction.
   // ERESTART_RESTARTBLOCK cannot be restarted via restart_syscall on another kernel, so the
-  // original call is re-issued instead (a sleep restarts with its full duration).
+  // original call is re-issued instead: nanosleep/relative clock_nanosleep sleep the time
+  // left when the caller gave a `rem` buffer (the kernel wrote it), else the full time.
   // Returns true if anything was changed.
   bool rewind_interrupted_syscall();
 
