@@ -1,6 +1,7 @@
 #include "cluster/node_launch.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -32,6 +33,7 @@ struct ChildPlan {
   std::string omxd;
   std::vector<std::string> args;
   std::string tmp;        // DIR/node<i>/tmp, bound on /tmp (namespaces mode)
+  std::string share;      // /tmp/<dir> holding omx's own tree, kept visible in the node ("" none)
   int netns_fd = -1;      // -1 in host mode
   int dir_fd = -1;
   int devnull = -1;
@@ -66,8 +68,19 @@ struct ChildPlan {
     if (::unshare(CLONE_NEWNS) != 0) child_fail(status_w, "unshare(CLONE_NEWNS)");
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
       child_fail(status_w, "mount --make-rslave /");
+    // omx itself (a checkout or build under /tmp) must stay reachable at its own path: take a
+    // handle on it in this namespace (a bind source must be in it) before /tmp is covered.
+    int share_fd = p.share.empty() ? -1 : ::open(p.share.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (!p.share.empty() && share_fd < 0) child_fail(status_w, "open omx's own tree");
     if (::mount(p.tmp.c_str(), "/tmp", nullptr, MS_BIND, nullptr) != 0)
       child_fail(status_w, "bind the node's private /tmp");
+    if (share_fd >= 0) {
+      char src[64];
+      std::snprintf(src, sizeof src, "/proc/self/fd/%d", share_fd);
+      if ((::mkdir(p.share.c_str(), 0755) != 0 && errno != EEXIST) ||
+          ::mount(src, p.share.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+        child_fail(status_w, "bind omx's own tree into the node's /tmp");
+    }
   }
   if (::fchdir(p.dir_fd) != 0) child_fail(status_w, "chdir to the cluster directory");
   if (::setsid() < 0) child_fail(status_w, "setsid");
@@ -127,6 +140,14 @@ Result<LaunchedNode> launch_omxd(const ClusterState& cluster, const ClusterNode&
   plan.args = omxd_args(cluster, node);
   std::string node_dir = cluster.path(node.dir_name());
   plan.tmp = node_dir + "/tmp";
+  // If omxd (so the build, and usually the checkout) lives under the host's /tmp, the node's
+  // private /tmp would hide it and every program the tests start from it.
+  if (char* real = ::realpath(cluster.omxd.c_str(), nullptr)) {
+    std::string r(real);
+    ::free(real);
+    if (r.rfind("/tmp/", 0) == 0 && r.find('/', 5) != std::string::npos)
+      plan.share = r.substr(0, r.find('/', 5));
+  }
   ScopedFd netns;
   if (cluster.mode == ClusterMode::kNamespaces) {
     OMX_ASSIGN(netns, open_named_netns(node.netns));
