@@ -51,6 +51,7 @@ class Guest {
   Status finish_call(arch::Registers regs, int64_t result);
   // `at_trap`: the body is at a seccomp stop for a call that must be made at home.
   Result<bool> go_home(const std::string& reason, arch::Registers regs, bool at_trap);
+  Result<bool> go_home_now();
   Status send_home(const std::string& reason, arch::Registers regs);
   // Queues a signal from home for delivery; returns its number.
   Result<int> queue_signal(std::span<const uint8_t> payload);
@@ -350,7 +351,9 @@ Result<bool> Guest::forward(arch::Registers regs) {
     if (cancel_sig && (r == arch::kERestartSys || r == arch::kERestartNoIntr ||
                        r == arch::kERestartNoHand || r == arch::kERestartRestartBlock)) {
       OMX_TRY(finish_interrupted(regs, r, cancel_sig));
-      return false;
+      if (!home_requested_) return false;
+      home_requested_ = false;
+      return go_home_now();  // asked for meanwhile
     }
     if (home_requested_) {
       // Finish the call as if returned, then leave with the registers after it.
@@ -439,19 +442,8 @@ Result<bool> Guest::on_home_frame(const wire::Frame& f) {
       (void)sig;
       return false;
     }
-    case MsgType::kMigrateHome: {
-      std::vector<siginfo_t> deferred;
-      OMX_ASSIGN(proc::StopEvent e, body_.stop(&deferred));
-      for (const siginfo_t& si : deferred) delivering_.push_back(si);  // not lost: re-sent home
-      OMX_ASSIGN(arch::Registers regs, body_.get_regs());
-      // Stopped at a trapped call we had not handled yet: it is made at home instead.
-      if (e.kind == proc::StopEvent::Kind::kEvent && e.event == PTRACE_EVENT_SECCOMP)
-        return go_home("requested", regs, true);
-      if (e.kind == proc::StopEvent::Kind::kEvent || e.kind == proc::StopEvent::Kind::kSyscall)
-        return make_error(ErrorCode::kProtocol, "body stopped at an unexpected event");
-      regs.rewind_interrupted_syscall();
-      return go_home("requested", regs, false);
-    }
+    case MsgType::kMigrateHome:
+      return go_home_now();
     case MsgType::kClose:
       kill(body_.pid(), SIGKILL);
       return true;
@@ -459,6 +451,27 @@ Result<bool> Guest::on_home_frame(const wire::Frame& f) {
       return make_error(ErrorCode::kProtocol, fmt::format("unexpected frame {:#x} from home",
                                                           static_cast<unsigned>(f.type)));
   }
+}
+
+// Home asked for the process back: stop the body wherever it is and send it.
+Result<bool> Guest::go_home_now() {
+  std::vector<siginfo_t> deferred;
+  OMX_ASSIGN(proc::StopEvent e, body_.stop(&deferred));
+  // Signals taken off the kernel's queue by the stop are re-sent home with the image; one we
+  // queued ourselves is already in delivering_ with the sender's siginfo.
+  for (const siginfo_t& si : deferred) {
+    bool queued = std::any_of(delivering_.begin(), delivering_.end(),
+                              [&](const siginfo_t& d) { return d.si_signo == si.si_signo; });
+    if (!queued) delivering_.push_back(si);
+  }
+  OMX_ASSIGN(arch::Registers regs, body_.get_regs());
+  // Stopped at a trapped call we had not handled yet: it is made at home instead.
+  if (e.kind == proc::StopEvent::Kind::kEvent && e.event == PTRACE_EVENT_SECCOMP)
+    return go_home("requested", regs, true);
+  if (e.kind == proc::StopEvent::Kind::kEvent || e.kind == proc::StopEvent::Kind::kSyscall)
+    return make_error(ErrorCode::kProtocol, "body stopped at an unexpected event");
+  regs.rewind_interrupted_syscall();
+  return go_home("requested", regs, false);
 }
 
 Result<bool> Guest::report_exit(bool by_signal, int code) {
