@@ -17,8 +17,6 @@ namespace {
 // rt_sigsuspend's mask while parked, so every signal wakes the deputy.
 constexpr uint64_t kEmptyMaskOffset = 0x100;
 
-auto log() { return log::get("deputy"); }
-
 uint64_t align16(uint64_t v) { return (v + 15) & ~uint64_t{15}; }
 
 }  // namespace
@@ -57,11 +55,11 @@ Status Deputy::unpark(std::vector<siginfo_t>& signals) {
   return ok_status();
 }
 
-Result<std::optional<SyscallReply>> Deputy::start(const SyscallRequest& req,
+Result<std::optional<SyscallReply>> Deputy::start(SyscallRequest req,
                                                   std::vector<siginfo_t>& signals) {
   OMX_CHECK(!call_ && !held_, "deputy %d: a call is already running", t_.pid());
   if (stopped_) {  // job-control stopped (the parent was told so): the call waits for SIGCONT
-    held_ = req;
+    held_ = std::move(req);
     return std::optional<SyscallReply>();
   }
   size_t before = signals.size();
@@ -71,35 +69,34 @@ Result<std::optional<SyscallReply>> Deputy::start(const SyscallRequest& req,
   bool restop = std::any_of(signals.begin() + static_cast<long>(before), signals.end(),
                             [](const siginfo_t& si) { return si.si_signo == SIGSTOP; });
   // Lay the buffers out in the scratch data area.
-  Call call{req, std::vector<uint64_t>(req.bufs.size())};
+  Call call{std::move(req), {}};
+  call.addr.resize(call.req.bufs.size());
   uint64_t off = 0;
-  for (size_t i = 0; i < req.bufs.size(); ++i) {
+  for (size_t i = 0; i < call.req.bufs.size(); ++i) {
     call.addr[i] = scratch_.data().addr() + off;
-    off = align16(off + std::max<uint64_t>(req.bufs[i].capacity, req.bufs[i].data.size()));
+    off = align16(off + std::max<uint64_t>(call.req.bufs[i].capacity, call.req.bufs[i].data.size()));
   }
   if (off > scratch_.data_size()) {
     OMX_TRY(park());
     return std::optional<SyscallReply>(SyscallReply{-E2BIG, {}});
   }
-  for (size_t i = 0; i < req.bufs.size(); ++i) {
-    const SyscallBuffer& b = req.bufs[i];
+  for (size_t i = 0; i < call.req.bufs.size(); ++i) {
+    const SyscallBuffer& b = call.req.bufs[i];
     if (!b.data.empty()) OMX_TRY(mem_.write(RemotePtr<void>(call.addr[i]), b.data));
   }
-  for (const PointerPatch& p : req.patches) {
-    if (p.buffer >= call.addr.size() || p.target >= call.addr.size() ||
-        p.offset + 8 > req.bufs[p.buffer].capacity)
-      return make_error(ErrorCode::kProtocol, "syscall request: bad pointer patch");
+  for (const PointerPatch& p : call.req.patches) {  // indexes and offsets checked by decode
     uint64_t a = call.addr[p.target];
     OMX_TRY(mem_.write(RemotePtr<void>(call.addr[p.buffer] + p.offset),
                        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&a), 8)));
   }
-  std::array<uint64_t, 6> args = req.args;
-  for (size_t i = 0; i < req.bufs.size(); ++i)
-    if (req.bufs[i].arg < 6) args[req.bufs[i].arg] = call.addr[i];
+  std::array<uint64_t, 6> args = call.req.args;
+  for (size_t i = 0; i < call.req.bufs.size(); ++i)
+    if (call.req.bufs[i].arg < 6) args[call.req.bufs[i].arg] = call.addr[i];
   arch::Registers r = base_;
-  r.setup_syscall(scratch_.insn(), req.nr, args.data(), 6);
+  r.setup_syscall(scratch_.insn(), call.req.nr, args.data(), 6);
   OMX_TRY(t_.set_regs(r));
   OMX_TRY(t_.cont(0));
+  for (SyscallBuffer& b : call.req.bufs) std::vector<uint8_t>().swap(b.data);  // in the deputy now
   call_ = std::move(call);
   if (restop) {
     own_stop_ = SIGSTOP;
@@ -172,7 +169,7 @@ Result<Deputy::Event> Deputy::on_stop(const proc::StopEvent& e, std::vector<sigi
         if (held_) {
           SyscallRequest req = std::move(*held_);
           held_.reset();
-          OMX_ASSIGN(ev.reply, start(req, signals));
+          OMX_ASSIGN(ev.reply, start(std::move(req), signals));
         }
       }
       return ev;

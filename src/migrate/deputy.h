@@ -37,8 +37,7 @@ class Deputy {
   // Starts a forwarded call in the parked deputy. Signals met on the way are appended to
   // `signals` (suppressed here; the caller forwards them to the body). An immediate answer
   // (e.g. E2BIG) is returned instead of starting anything.
-  Result<std::optional<SyscallReply>> start(const SyscallRequest& req,
-                                            std::vector<siginfo_t>& signals);
+  Result<std::optional<SyscallReply>> start(SyscallRequest req, std::vector<siginfo_t>& signals);
   bool busy() const { return call_.has_value() || held_.has_value(); }
   // Interrupts the call in flight (a signal the body handles arrived): it ends with the
   // kernel's restart code (-ERESTARTSYS...), or -ERESTARTNOINTR if it had not started, or its
@@ -73,7 +72,8 @@ class Deputy {
   Status park();
   Result<SyscallReply> collect(int64_t result);
 
-  // A forwarded call in progress: where its buffers are in the deputy.
+  // A forwarded call in progress: its buffers (input data dropped once written into the
+  // deputy) and where they are in the deputy.
   struct Call {
     SyscallRequest req;
     std::vector<uint64_t> addr;

@@ -282,14 +282,13 @@ Status Guest::finish_call(arch::Registers regs, int64_t result) {
 // brk on the remote: the host process's kernel brk is unrelated to the image's heap, so the
 // heap grows and shrinks with mmap/munmap, run in place of the trapped brk call.
 Status Guest::emulate_brk(arch::Registers regs) {
-  auto page_up = [](uint64_t v) { return (v + arch::kPageSize - 1) & ~(arch::kPageSize - 1); };
   uint64_t want = regs.arg(0);
-  if (want < start_brk_ || page_up(want) == page_up(brk_)) {
+  if (want < start_brk_ || arch::page_up(want) == arch::page_up(brk_)) {
     if (want >= start_brk_) brk_ = want;
     return finish_call(regs, static_cast<int64_t>(brk_));
   }
   arch::Registers call = regs;
-  uint64_t lo = page_up(std::min(want, brk_)), hi = page_up(std::max(want, brk_));
+  uint64_t lo = arch::page_up(std::min(want, brk_)), hi = arch::page_up(std::max(want, brk_));
   if (want > brk_) {
     call.set_syscall_no(SYS_mmap);
     uint64_t args[6] = {lo, hi - lo, PROT_READ | PROT_WRITE,

@@ -281,7 +281,7 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
       OMX_ASSIGN(SyscallRequest req, decode_request(f.payload));
       if (p.deputy->busy()) return make_error(ErrorCode::kProtocol, "second call while one runs");
       std::vector<siginfo_t> sigs;
-      OMX_ASSIGN(std::optional<SyscallReply> now, p.deputy->start(req, sigs));
+      OMX_ASSIGN(std::optional<SyscallReply> now, p.deputy->start(std::move(req), sigs));
       if (now) {
         ++stats_.forwarded_syscalls;
         OMX_TRY(p.ch->send(MsgType::kSyscallReply, encode(*now)));
@@ -411,22 +411,28 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
   uint64_t sent_bytes = 0;
   OMX_TRY(fault::check("home.freeze"));
   OMX_ASSIGN(proc::StopEvent stopped, t.stop(&held));
+  // Until the scratch area exists nothing was changed: an early exit resumes it and re-sends
+  // the signals stop() held back (with our siginfo: only rollback_native can restore theirs).
+  auto give_back = [&]() {
+    for (const siginfo_t& si : held) ::syscall(SYS_tgkill, pid, pid, si.si_signo);
+  };
   if (stopped.kind == proc::StopEvent::Kind::kEvent) {
     // It was at a fork/exec/exit event we have not handled yet: handle it, move it later.
-    for (const siginfo_t& si : held) ::syscall(SYS_tgkill, pid, pid, si.si_signo);
     on_native_event(pid, p, stopped);
+    give_back();
     return make_error(ErrorCode::kRefused,
                       fmt::format("busy (at ptrace event {}); try again", stopped.event), pid);
   }
+  auto resume_untouched = [&]() {
+    (void)t.cont(0);
+    give_back();
+  };
   OMX_ASSIGN(arch::Registers regs, t.get_regs());
-  auto resume_untouched = [&]() { (void)t.cont(0); };
   auto vmas = proc::read_vmas(pid);
   if (!vmas.ok()) { resume_untouched(); return std::move(vmas.error()); }
   auto why = proc::check_cantmove(pid, *vmas);
   if (!why.ok() || !why->empty()) {
-    // Held signals were suppressed by stop(): put them back before it runs on.
     resume_untouched();
-    for (const siginfo_t& si : held) ::syscall(SYS_tgkill, pid, pid, si.si_signo);
     if (!why.ok()) return std::move(why.error());
     return make_error(ErrorCode::kRefused, "cannot move: " + why->to_string(), pid);
   }

@@ -184,13 +184,6 @@ Result<ProcessImage> decode_image(std::span<const uint8_t> bytes) {
   return img;
 }
 
-std::vector<uint8_t> encode_pages(uint64_t addr, std::span<const uint8_t> data) {
-  Writer w(data.size() + 8);
-  w.u64(addr);
-  w.raw(data);
-  return std::move(w).take();
-}
-
 Result<std::pair<uint64_t, std::span<const uint8_t>>> decode_pages(std::span<const uint8_t> b) {
   Reader r(b, "page run");
   OMX_ASSIGN(uint64_t addr, r.u64("addr"));

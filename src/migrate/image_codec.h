@@ -15,8 +15,8 @@ namespace omx::migrate {
 std::vector<uint8_t> encode_image(const proc::ProcessImage& img);
 Result<proc::ProcessImage> decode_image(std::span<const uint8_t> bytes);
 
-// Page run frame payload: addr u64, then the page bytes (a whole number of pages).
-std::vector<uint8_t> encode_pages(uint64_t addr, std::span<const uint8_t> data);
+// Page run frame payload: addr u64, then the page bytes (a whole number of pages). Written
+// without a copy of the pages by ChannelPageSink (page_stream.cc).
 Result<std::pair<uint64_t, std::span<const uint8_t>>> decode_pages(std::span<const uint8_t> b);
 
 }  // namespace omx::migrate

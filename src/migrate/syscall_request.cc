@@ -65,7 +65,7 @@ Result<SyscallRequest> decode_request(std::span<const uint8_t> bytes) {
     OMX_ASSIGN(p.buffer, r.u16("patch buffer"));
     OMX_ASSIGN(p.offset, r.u32("patch offset"));
     OMX_ASSIGN(p.target, r.u16("patch target"));
-    if (p.buffer >= nb || p.target >= nb)
+    if (p.buffer >= nb || p.target >= nb || uint64_t{p.offset} + 8 > q.bufs[p.buffer].capacity)
       return make_error(ErrorCode::kProtocol, "syscall request: bad patch");
     q.patches.push_back(p);
   }

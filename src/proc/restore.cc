@@ -160,11 +160,10 @@ Status restore_kernel_pointers(RemoteSyscaller& rs, const ProcessImage& img) {
 // brk() grows only over free space and shrinks only over a mapping (Linux 6.x), so a shrink
 // first maps a placeholder over the span it releases.
 Status set_kernel_brk(RemoteSyscaller& rs, uint64_t want) {
-  auto page_up = [](uint64_t v) { return (v + arch::kPageSize - 1) & ~(arch::kPageSize - 1); };
   OMX_ASSIGN(uint64_t cur, rs.call_checked("brk(0)", SYS_brk, {0}));
-  if (page_up(want) < page_up(cur))
+  if (arch::page_up(want) < arch::page_up(cur))
     OMX_TRY(rs.call_checked("mmap(brk placeholder)", SYS_mmap,
-                            {page_up(want), page_up(cur) - page_up(want), PROT_NONE,
+                            {arch::page_up(want), arch::page_up(cur) - arch::page_up(want), PROT_NONE,
                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, static_cast<uint64_t>(-1), 0}));
   OMX_ASSIGN(uint64_t now, rs.call_checked("brk", SYS_brk, {want}));
   if (now != want)
@@ -172,7 +171,7 @@ Status set_kernel_brk(RemoteSyscaller& rs, uint64_t want) {
   return ok_status();
 }
 
-Status restore_misc(RemoteSyscaller& rs, const ProcessImage& img, const RestoreOptions& opts) {
+Status restore_misc(RemoteSyscaller& rs, const ProcessImage& img) {
   for (int which = 0; which < 3; ++which) {
     const itimerval& it = img.itimers[which];
     if (!it.it_value.tv_sec && !it.it_value.tv_usec) continue;
@@ -304,7 +303,7 @@ Status restore_into(Tracee& t, const ProcessMemory& mem, const ScratchArea& scra
   OMX_TRY(write_pages(mem, pages));
   OMX_TRY(restore_signals(rs, image));
   OMX_TRY(restore_kernel_pointers(rs, image));
-  OMX_TRY(restore_misc(rs, image, opts));
+  OMX_TRY(restore_misc(rs, image));
   OMX_TRY(restore_pending(t, rs, image));
   if (opts.creds) OMX_TRY(drop_credentials(rs, *opts.creds));
   if (!opts.seccomp_filter.empty()) OMX_TRY(install_filter(rs, opts.seccomp_filter));

@@ -22,6 +22,7 @@ inline constexpr int kSyscallInsnSize = 2;
 inline constexpr uint8_t kSyscallInsn[2] = {0x0f, 0x05};
 inline constexpr uint8_t kInt3 = 0xcc;
 inline constexpr uint64_t kPageSize = 4096;
+inline constexpr uint64_t page_up(uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
 
 // Kernel-internal restart codes a tracee can show in rax when stopped inside a syscall.
 inline constexpr int64_t kERestartSys = -512;
