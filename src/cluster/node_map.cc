@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -53,6 +54,46 @@ Result<Ipv4> resolve_host_ipv4(const std::string& host) {
   Ipv4 a{ntohl(sin->sin_addr.s_addr)};
   freeaddrinfo(res);
   return a;
+}
+
+bool NodeEntry::same_node(const NodeEntry& other) const {
+  if (id != other.id || addr != other.addr || aliases.size() != other.aliases.size()) return false;
+  std::vector<Ipv4> a = aliases, b = other.aliases;
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  return a == b;
+}
+
+bool NodeMap::same_table(const NodeMap& other) const {
+  return std::equal(nodes_.begin(), nodes_.end(), other.nodes_.begin(), other.nodes_.end(),
+                    [](const auto& x, const auto& y) { return x.second.same_node(y.second); });
+}
+
+NodeMapDiff diff_node_maps(const NodeMap& from, const NodeMap& to) {
+  NodeMapDiff d;
+  for (const auto& [id, node] : from.nodes()) {
+    const NodeEntry* now = to.find(id);
+    if (!now)
+      d.removed.push_back(id);
+    else if (!now->same_node(node))
+      d.changed.push_back(id);
+  }
+  for (const auto& [id, node] : to.nodes())
+    if (!from.find(id)) d.added.push_back(id);
+  return d;
+}
+
+std::string format_id_list(const std::vector<NodeId>& ids) {
+  if (ids.empty()) return "-";
+  std::string out;
+  for (size_t i = 0; i < ids.size();) {
+    size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += j == i ? fmt::format("{}", ids[i]) : fmt::format("{}-{}", ids[i], ids[j]);
+    i = j + 1;
+  }
+  return out;
 }
 
 const NodeEntry* NodeMap::find(NodeId id) const {
@@ -137,6 +178,12 @@ std::optional<uint64_t> parse_decimal(std::string_view tok) {
   return v;
 }
 
+// Digits and dots only: meant as an address (valid or not), never a host name to resolve.
+bool is_address_like(std::string_view tok) {
+  return !tok.empty() && std::isdigit(static_cast<unsigned char>(tok.front())) &&
+         tok.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
 }  // namespace
 
 Result<NodeId> NodeMapBuilder::parse_id(std::string_view tok, int lineno) const {
@@ -151,8 +198,7 @@ Result<Ipv4> NodeMapBuilder::parse_host(std::string_view tok, int lineno) const 
   Ipv4 addr;
   if (auto a = Ipv4::parse(tok)) {
     addr = *a;
-  } else if (std::isdigit(static_cast<unsigned char>(tok.front())) &&
-             tok.find_first_not_of("0123456789.") == std::string_view::npos) {
+  } else if (is_address_like(tok)) {
     return fail(lineno, fmt::format("'{}' is not a valid IPv4 address", tok));
   } else {
     auto r = resolve_(std::string(tok));
@@ -205,8 +251,15 @@ Status NodeMapBuilder::add_line(std::string_view line, int lineno) {
                                     "found {} field{}",
                                     f.size(), f.size() == 1 ? "" : "s"));
   OMX_ASSIGN(NodeId id, parse_id(f[0], lineno));
+  bool alias = f[2] == "ALIAS" || f[2] == "alias";
+  // openMosix: a range counts up from an address; a name stands for one node only. Checked
+  // before resolving, so a bad line never costs a lookup.
+  if (auto count = parse_decimal(f[2]); !alias && count && *count > 1 && !is_address_like(f[1]))
+    return fail(lineno, fmt::format("a range of {} nodes must start at an IPv4 address, not at "
+                                    "the host name '{}'",
+                                    *count, f[1]));
   OMX_ASSIGN(Ipv4 addr, parse_host(f[1], lineno));
-  if (f[2] == "ALIAS" || f[2] == "alias") {
+  if (alias) {
     aliases_.push_back({id, addr, lineno});
     return ok_status();
   }
@@ -255,6 +308,17 @@ Result<NodeMap> load_node_map(const std::string& path, const HostResolver& resol
     text.append(buf, static_cast<size_t>(n));
   }
   return make_error(ErrorCode::kInvalid, fmt::format("{}: larger than 4 MiB, not a map", path));
+}
+
+Result<std::string> find_map_file(std::span<const std::string_view> candidates) {
+  std::string tried;
+  for (std::string_view c : candidates) {
+    std::string path(c);
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 || (errno != ENOENT && errno != ENOTDIR)) return path;
+    tried += tried.empty() ? path : ", " + path;
+  }
+  return make_error(ErrorCode::kInvalid, fmt::format("no map file: none of {} exists", tried));
 }
 
 }  // namespace omx::cluster
