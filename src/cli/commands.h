@@ -23,5 +23,6 @@ int cmd_run(const Args& args);
 int cmd_mosrun(const Args& args);
 int cmd_migrate(const Args& args);
 int cmd_where(const Args& args);
+int cmd_setpe(const Args& args);   // cmd_setpe.cc: setpe -w|-c|-r|-off|-p (the cluster map)
 
 }  // namespace omx::cli

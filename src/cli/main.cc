@@ -26,6 +26,7 @@ const Command kCommands[] = {
      "print the version"},
     {"cluster", nullptr, cmd_cluster, "local cluster for tests and demos: up|exec|down|status"},
     {"control", nullptr, cmd_control, "send one request to omxd's control socket"},
+    {"setpe", "setpe", cmd_setpe, "load, check, print or drop the cluster map"},
 };
 
 void usage(FILE* out) {

@@ -58,33 +58,45 @@ Result<std::string> read_cluster_key(const std::string& path) {
 
 Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options,
                                                std::unique_ptr<ConnectionHandler> handler) {
-  OMX_ASSIGN(cluster::NodeMap map, cluster::load_node_map(options.map_path));
-  if (!map.find(options.node_id))
-    return make_error(ErrorCode::kInvalid,
-                      fmt::format("node {} is not in the map {}", options.node_id, options.map_path));
-  if (!options.key_file.empty()) OMX_TRY(read_cluster_key(options.key_file));
-  if (!handler) handler = std::make_unique<LoggingConnectionHandler>();
-  std::unique_ptr<Daemon> d(new Daemon(options, std::move(map), std::move(handler)));
-  if (!options.state_dir.empty()) {
-    OMX_ASSIGN(d->state_dir_, open_state_dir(options.state_dir));
+  DaemonOptions opts = options;
+  if (opts.map_path.empty()) {
+    auto found = cluster::find_map_file();
+    if (!found.ok())
+      return make_error(ErrorCode::kInvalid, found.error().message() + " (give one with --map)");
+    opts.map_path = std::move(*found);
   }
-  OMX_ASSIGN(d->ready_fd_, adopt_ready_fd(options.ready_fd));
+  OMX_ASSIGN(cluster::NodeMap map, cluster::load_node_map(opts.map_path));
+  if (!map.find(opts.node_id))
+    return make_error(ErrorCode::kInvalid,
+                      fmt::format("node {} is not in the map {}", opts.node_id, opts.map_path));
+  if (!opts.key_file.empty()) OMX_TRY(read_cluster_key(opts.key_file));
+  if (!handler) handler = std::make_unique<LoggingConnectionHandler>();
+  std::unique_ptr<Daemon> d(new Daemon(std::move(opts), std::move(map), std::move(handler)));
+  if (!d->options_.state_dir.empty()) {
+    OMX_ASSIGN(d->state_dir_, open_state_dir(d->options_.state_dir));
+  }
+  OMX_ASSIGN(d->ready_fd_, adopt_ready_fd(d->options_.ready_fd));
   return d;
 }
 
 Daemon::Daemon(DaemonOptions options, cluster::NodeMap map,
                std::unique_ptr<ConnectionHandler> handler)
     : options_(std::move(options)),
-      map_(std::move(map)),
+      map_(std::move(map), options_.node_id),
       handler_(std::move(handler)),
+      gate_(map_, *handler_),
       signals_(io_),
       control_(io_),
-      listener_(io_, *handler_) {
+      listener_(io_, gate_) {
   node_.self = options_.node_id;
-  node_.map = &map_;
+  node_.map = &map_.map();  // the same object for the LiveMap's lifetime
+  map_.on_map_changed([this](const cluster::MapChange& c) {
+    if (c.new_self != 0) node_.self = c.new_self;
+  });
   node_.key_file = options_.key_file;
   control_address_ = options_.control.empty() ? default_control_address() : options_.control;
-  listen_ip_ = options_.listen.empty() ? map_.find(node_.self)->addr.to_string() : options_.listen;
+  listen_ip_ =
+      options_.listen.empty() ? map_.map().find(node_.self)->addr.to_string() : options_.listen;
 }
 
 Daemon::~Daemon() = default;
@@ -94,13 +106,15 @@ Status Daemon::start() {
   OMX_TRY(listener_.listen(listen_ip_, options_.port));
   node_.port = listener_.port();
   add_node_ops(control_, node_);
+  map_service_ = std::make_unique<MapService>(map_, listen_ip_);
+  map_service_->add_ops(control_);
   signals_.add(SIGTERM);
   signals_.add(SIGINT);
   signals_.async_wait([this](asio::error_code ec, int signo) {
     if (!ec) shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT");
   });
-  logger()->info("node {} of {}: wire port {}:{}, control socket {}", node_.self, map_.size(),
-                 listen_ip_, node_.port, control_address_);
+  logger()->info("node {} of {} (map {}): wire port {}:{}, control socket {}", node_.self,
+                 map_.map().size(), options_.map_path, listen_ip_, node_.port, control_address_);
   write_ready();
   return ok_status();
 }

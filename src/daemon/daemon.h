@@ -1,8 +1,9 @@
 // Daemon: one omxd. Owns the event loop (one asio io_context, run on the calling thread), the
 // node map, the control socket, the wire-port listener and the signal handling.
 //
-//   create()  checks the options against the world (map file, node id in it, key, state dir,
-//             ready fd) without opening any socket;
+//   create()  checks the options against the world (map file — the one given, else the first
+//             of cluster::kDefaultMapFiles —, node id in it, key, state dir, ready fd) without
+//             opening any socket;
 //   start()   listens on the control socket and the wire port, arms SIGTERM/SIGINT, then
 //             writes "ready\n" to the ready fd and closes it;
 //   run()     runs the loop until SIGTERM/SIGINT or stop(), then closes everything.
@@ -18,10 +19,12 @@
 
 #include "base/result.h"
 #include "base/scoped_fd.h"
+#include "cluster/live_map.h"
 #include "cluster/node_map.h"
 #include "daemon/connection_handler.h"
 #include "daemon/control_ops.h"
 #include "daemon/control_server.h"
+#include "daemon/map_service.h"
 #include "daemon/options.h"
 #include "daemon/tcp_listener.h"
 
@@ -45,6 +48,9 @@ class Daemon {
   uint16_t wire_port() const { return listener_.port(); }
   const std::string& control_address() const { return control_address_; }
   cluster::NodeId node_id() const { return node_.self; }
+  // The node's cluster table; changed at run time by setpe (MapService). Membership code
+  // observes it with live_map().on_map_changed(...).
+  cluster::LiveMap& live_map() { return map_; }
 
  private:
   Daemon(DaemonOptions options, cluster::NodeMap map, std::unique_ptr<ConnectionHandler> handler);
@@ -52,13 +58,15 @@ class Daemon {
   void write_ready();
 
   DaemonOptions options_;
-  cluster::NodeMap map_;
+  cluster::LiveMap map_;
   std::unique_ptr<ConnectionHandler> handler_;
+  MapGate gate_;  // handler_ behind it: no wire connections after setpe -off
   asio::io_context io_;
   asio::signal_set signals_;
   ControlServer control_;
   TcpListener listener_;
-  NodeContext node_;
+  NodeContext node_;  // node_.map points at map_.map(); node_.self follows map changes
+  std::unique_ptr<MapService> map_service_;
   std::string control_address_;
   std::string listen_ip_;
   ScopedFd state_dir_;

@@ -17,7 +17,9 @@ void add_flags(CLI::App& app, DaemonOptions& o) {
   app.add_option("--node-id", o.node_id, "this node's id in the map (1..65535)")
       ->required()
       ->check(CLI::Range(1, 65535));
-  app.add_option("--map", o.map_path, "cluster map file (openMosix grammar)")->required();
+  app.add_option("--map", o.map_path,
+                 "cluster map file (openMosix grammar; default: the first of "
+                 "/etc/omx/openmosix.map, /etc/openmosix.map, /etc/mosix.map, /etc/hpc.map)");
   app.add_option("--listen", o.listen, "IPv4 address for the wire port (default: this node's "
                                        "address in the map)");
   app.add_option("--port", o.port, "TCP port of the wire protocol")

@@ -1,6 +1,6 @@
 // omxd's command line (docs/design.md "omxd command line"):
 //
-//   omxd --foreground --node-id N --map FILE [--listen ADDR] [--port 4660]
+//   omxd --foreground --node-id N [--map FILE] [--listen ADDR] [--port 4660]
 //        [--control @omx/omxd] [--state-dir DIR] [--ready-fd FD] [--key FILE]
 //
 // parse_daemon_options only checks syntax and ranges; Daemon::create checks what the values
@@ -21,7 +21,7 @@ inline constexpr uint16_t kDefaultWirePort = 4660;
 struct DaemonOptions {
   bool foreground = false;
   uint32_t node_id = 0;
-  std::string map_path;
+  std::string map_path;  // empty: the first of cluster::kDefaultMapFiles that exists
   std::string listen;    // empty: this node's address in the map
   uint16_t port = kDefaultWirePort;
   std::string control;   // empty: default_control_address()
