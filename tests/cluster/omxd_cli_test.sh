@@ -21,6 +21,11 @@ one_line_error() {
 }
 one_line_error 2 "^omxd: --node-id is required" --foreground --map "$D/good.map"
 one_line_error 2 "only --foreground" --node-id 1 --map "$D/good.map"
+# Without --map omxd looks for the default map files in order (unit test: find_map_file).
+if ! [ -e /etc/omx/openmosix.map ] && ! [ -e /etc/openmosix.map ] && ! [ -e /etc/mosix.map ] &&
+   ! [ -e /etc/hpc.map ]; then
+  one_line_error 2 "^omxd: no map file: none of /etc/omx/openmosix.map, /etc/openmosix.map, /etc/mosix.map, /etc/hpc.map exists (give one with --map)$" "${base[@]}" --node-id 1
+fi
 one_line_error 2 "^omxd: $D/bad.map:2: expected 'first-id host count'" "${base[@]}" --node-id 1 --map "$D/bad.map"
 one_line_error 2 "node 5 is not in the map" "${base[@]}" --node-id 5 --map "$D/good.map"
 one_line_error 2 "open key file" "${base[@]}" --node-id 1 --map "$D/good.map" --key "$D/none"
