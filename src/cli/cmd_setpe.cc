@@ -61,14 +61,13 @@ int load_or_check(const SetpeOptions& o) {
     std::fputs(format_check_ok(o.source_name(), *map, o.node).c_str(), stdout);
     return kExitOk;
   }
-  std::string text = map->format();
-  if (text.size() + 1024 > daemon::kMaxRequestBytes)
-    return fail(kExitFailed,
-                fmt::format("{}: the table is {} bytes in map syntax, more than omxd's control "
-                            "socket takes ({} bytes); write consecutive nodes as ranges",
-                            o.source_name(), text.size(), daemon::kMaxRequestBytes - 1024));
-  json req{{"op", "setmap"}, {"map", text}, {"source", o.source_name()}};
+  json req{{"op", "setmap"}, {"map", map->format()}, {"source", o.source_name()}};
   if (o.node) req["node"] = o.node;
+  if (size_t size = req.dump().size(); size >= daemon::kMaxRequestBytes)
+    return fail(kExitFailed,
+                fmt::format("{}: the table takes {} bytes as a request, more than omxd's control "
+                            "socket accepts ({}); write consecutive nodes as ranges",
+                            o.source_name(), size, daemon::kMaxRequestBytes));
   int rc = kExitOk;
   auto reply = ask(o, req, &rc);
   if (!reply) return rc;

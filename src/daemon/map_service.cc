@@ -30,6 +30,19 @@ std::string configured_line(const cluster::LiveMap& m) {
   return fmt::format("This is omx #{} (of {} configured)", m.self(), m.map().size());
 }
 
+// One line per node for the first kMaxNodeLogLines, then one line for the rest (a 65535-node
+// map must not flood the log).
+constexpr size_t kMaxNodeLogLines = 64;
+
+template <typename Fn>
+void log_each(const std::vector<cluster::NodeId>& ids, const char* what, Fn line) {
+  for (size_t i = 0; i < ids.size() && i < kMaxNodeLogLines; ++i) line(ids[i]);
+  if (ids.size() > kMaxNodeLogLines) {
+    std::vector<cluster::NodeId> rest(ids.begin() + kMaxNodeLogLines, ids.end());
+    logger()->info("{} more nodes {}: {}", rest.size(), what, cluster::format_id_list(rest));
+  }
+}
+
 // The log lines openMosix's kernel printed on a map change, plus the leaving/joining nodes.
 void log_change(const cluster::MapChange& c) {
   if (c.new_self == 0) {
@@ -38,11 +51,14 @@ void log_change(const cluster::MapChange& c) {
     logger()->info("omx configuration changed: This is omx #{} (of {} configured)", c.new_self,
                    c.new_map.size());
   }
-  for (auto id : c.diff.removed) logger()->info("node {} left (removed from map)", id);
-  for (auto id : c.diff.added)
+  log_each(c.diff.removed, "left (removed from map)",
+           [](cluster::NodeId id) { logger()->info("node {} left (removed from map)", id); });
+  log_each(c.diff.added, "joined (added to map)", [&](cluster::NodeId id) {
     logger()->info("node {} joined (added to map) at {}", id, c.new_map.find(id)->addr.to_string());
-  for (auto id : c.diff.changed)
+  });
+  log_each(c.diff.changed, "changed", [&](cluster::NodeId id) {
     logger()->info("node {} changed: now at {}", id, c.new_map.find(id)->addr.to_string());
+  });
 }
 
 json ids_json(const std::vector<cluster::NodeId>& ids) { return json(ids); }
