@@ -105,6 +105,19 @@ Status Daemon::start() {
   return ok_status();
 }
 
+Status Daemon::listen_local(const std::string& address, LocalListener::OnAccept on_accept) {
+  auto l = std::make_unique<LocalListener>(io_, std::move(on_accept));
+  OMX_TRY(l->listen(address));
+  local_services_.push_back(std::move(l));
+  return ok_status();
+}
+
+std::optional<Daemon::Endpoint> Daemon::endpoint(cluster::NodeId id) const {
+  const cluster::NodeEntry* e = map_.find(id);
+  if (!e) return std::nullopt;
+  return Endpoint{e->addr.to_string(), node_.port};
+}
+
 void Daemon::write_ready() {
   if (!ready_fd_.valid()) return;
   const char msg[] = "ready\n";
@@ -135,6 +148,7 @@ void Daemon::shutdown(const char* why) {
   signals_.cancel(ignored);
   listener_.close();
   control_.close();
+  for (auto& l : local_services_) l->close();
   io_.stop();
 }
 

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <asio.hpp>
 
@@ -22,6 +23,7 @@
 #include "daemon/connection_handler.h"
 #include "daemon/control_ops.h"
 #include "daemon/control_server.h"
+#include "daemon/local_listener.h"
 #include "daemon/options.h"
 #include "daemon/tcp_listener.h"
 
@@ -41,6 +43,16 @@ class Daemon {
   void run();
   void stop();
 
+  // A local SOCK_SEQPACKET service on the event loop (local_listener.h); closed at shutdown.
+  Status listen_local(const std::string& address, LocalListener::OnAccept on_accept);
+
+  // Where node `id` takes wire connections (every node listens on this daemon's port).
+  struct Endpoint {
+    std::string addr;
+    uint16_t port = 0;
+  };
+  std::optional<Endpoint> endpoint(cluster::NodeId id) const;
+
   ControlServer& control() { return control_; }
   uint16_t wire_port() const { return listener_.port(); }
   const std::string& control_address() const { return control_address_; }
@@ -58,6 +70,7 @@ class Daemon {
   asio::signal_set signals_;
   ControlServer control_;
   TcpListener listener_;
+  std::vector<std::unique_ptr<LocalListener>> local_services_;
   NodeContext node_;
   std::string control_address_;
   std::string listen_ip_;

@@ -4,12 +4,15 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "base/log.h"
 #include "daemon/daemon.h"
 #include "daemon/options.h"
+#include "daemon/control_address.h"
+#include "migrate/channel_broker.h"
 #include "migrate/guest_acceptor.h"
 #include "wire/key.h"
 
@@ -32,12 +35,14 @@ int main(int argc, char** argv) {
   // Incoming wire connections: each gets a forked guest supervisor (migrate/guest_acceptor.h).
   // Children are reaped by the kernel (SIGCHLD ignored); they reset SIGCHLD for themselves.
   std::unique_ptr<daemon::ConnectionHandler> handler;
+  std::optional<wire::Key> key;
   if (!opts.key_file.empty()) {
-    auto key = wire::load_key(opts.key_file);
-    if (!key.ok()) {
-      std::fprintf(stderr, "omxd: %s\n", key.error().message().c_str());
+    auto loaded = wire::load_key(opts.key_file);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "omxd: %s\n", loaded.error().message().c_str());
       return 2;
     }
+    key = *loaded;
     handler = std::make_unique<migrate::GuestAcceptor>(opts.node_id, *key, opts.allow_root_guests);
     ::signal(SIGCHLD, SIG_IGN);
   }
@@ -45,6 +50,24 @@ int main(int argc, char** argv) {
   if (!d.ok()) {
     std::fprintf(stderr, "omxd: %s\n", d.error().message().c_str());
     return 2;
+  }
+  // Channels for local users' home supervisors (migrate/channel_broker.h): the key stays here.
+  std::unique_ptr<migrate::ChannelBroker> broker;
+  if (key) {
+    daemon::Daemon* dp = d->get();
+    broker = std::make_unique<migrate::ChannelBroker>(
+        opts.node_id, *key,
+        [dp](uint32_t node) -> std::optional<migrate::ChannelBroker::Endpoint> {
+          auto e = dp->endpoint(node);
+          if (!e) return std::nullopt;
+          return migrate::ChannelBroker::Endpoint{e->addr, e->port};
+        });
+    auto st = dp->listen_local(daemon::broker_address(dp->control_address()),
+                               [&broker](ScopedFd fd) { broker->on_connection(std::move(fd)); });
+    if (!st.ok()) {
+      std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
+      return 1;
+    }
   }
   if (auto st = (*d)->start(); !st.ok()) {
     std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
