@@ -144,6 +144,7 @@ void Daemon::shutdown(const char* why) {
   if (stopped_) return;
   stopped_ = true;
   logger()->info("{}: shutting down", why);
+  for (auto& f : shutdown_hooks_) f();
   asio::error_code ignored;
   signals_.cancel(ignored);
   listener_.close();

@@ -11,6 +11,7 @@
 // thread (it posts to the loop).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -53,6 +54,14 @@ class Daemon {
   };
   std::optional<Endpoint> endpoint(cluster::NodeId id) const;
 
+  // Called first when the daemon shuts down (on the loop thread), e.g. to say goodbye to peers.
+  void on_shutdown(std::function<void()> f) { shutdown_hooks_.push_back(std::move(f)); }
+
+  asio::io_context& io() { return io_; }
+  const cluster::NodeMap& map() const { return map_; }
+  // This node's address: --listen, else its address in the map.
+  const std::string& listen_ip() const { return listen_ip_; }
+
   ControlServer& control() { return control_; }
   uint16_t wire_port() const { return listener_.port(); }
   const std::string& control_address() const { return control_address_; }
@@ -76,6 +85,7 @@ class Daemon {
   std::string listen_ip_;
   ScopedFd state_dir_;
   ScopedFd ready_fd_;
+  std::vector<std::function<void()>> shutdown_hooks_;
   bool stopped_ = false;
 };
 

@@ -14,6 +14,7 @@
 #include "daemon/control_address.h"
 #include "migrate/channel_broker.h"
 #include "migrate/guest_acceptor.h"
+#include "membership/service.h"
 #include "wire/key.h"
 
 int main(int argc, char** argv) {
@@ -53,12 +54,13 @@ int main(int argc, char** argv) {
   }
   // Channels for local users' home supervisors (migrate/channel_broker.h): the key stays here.
   std::unique_ptr<migrate::ChannelBroker> broker;
+  membership::Service* members_ptr = nullptr;  // set once the node table exists
   if (key) {
     daemon::Daemon* dp = d->get();
     broker = std::make_unique<migrate::ChannelBroker>(
         opts.node_id, *key,
-        [dp](uint32_t node) -> std::optional<migrate::ChannelBroker::Endpoint> {
-          auto e = dp->endpoint(node);
+        [&members_ptr](uint32_t node) -> std::optional<migrate::ChannelBroker::Endpoint> {
+          auto e = members_ptr ? members_ptr->endpoint(node) : std::nullopt;
           if (!e) return std::nullopt;
           return migrate::ChannelBroker::Endpoint{e->addr, e->port};
         });
@@ -73,6 +75,28 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
     return 1;
   }
+  // The node table: map, discovery, liveness (membership/service.h). Its "nodes" op replaces
+  // the daemon's map-only one; no request is served before run().
+  membership::ServiceOptions mopts;
+  mopts.discovery = opts.discovery;
+  mopts.discovery_options.interface = opts.discovery_interface;
+  mopts.discovery_options.port = opts.discovery_port;
+  mopts.discovery_options.ttl = opts.multicast_ttl;
+  auto group = cluster::Ipv4::parse(opts.discovery_group);
+  auto self_addr = cluster::Ipv4::parse((*d)->listen_ip());
+  if (!group || !self_addr) {
+    std::fprintf(stderr, "omxd: --discovery-group and the node address must be IPv4 addresses\n");
+    return 2;
+  }
+  mopts.discovery_options.group = *group;
+  membership::Service members((*d)->io(), opts.node_id, *self_addr, (*d)->wire_port(), key, mopts);
+  if (auto st = members.start((*d)->map()); !st.ok()) {
+    std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
+    return 1;
+  }
+  members.add_ops((*d)->control());
+  members_ptr = &members;
+  (*d)->on_shutdown([&members] { members.stop(); });
   (*d)->run();
   return 0;
 }
