@@ -26,26 +26,6 @@ namespace {
 using cluster::ClusterMode;
 using cluster::ClusterState;
 
-void print_error(const std::string& prog, const std::string& msg) {
-  std::fprintf(stderr, "%s: %s\n", prog.c_str(), msg.c_str());
-}
-
-// Parses args[1..] with app; returns -1 to go on, or the exit status (help printed, bad usage).
-int parse(CLI::App& app, const Args& args) {
-  std::vector<std::string> rev(args.rbegin(), args.rend() - 1);
-  try {
-    app.parse(rev);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return kExitOk;
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    print_error(app.get_name(), what.substr(0, what.find('\n')) + " (--help for usage)");
-    return kExitUsage;
-  }
-  return -1;
-}
-
 std::string summary(const ClusterState& s) {
   const auto& first = s.nodes.front();
   const auto& last = s.nodes.back();
@@ -65,11 +45,16 @@ int cluster_up_cmd(const Args& args) {
   app.add_option("--dir", o.dir, "cluster directory (created if absent)")->required();
   app.add_option("--omxd", o.omxd, "omxd binary (default: beside omx, else on $PATH)");
   app.add_option("--port", o.port, "wire port of every omxd")->capture_default_str();
+  bool no_discovery = false;
+  app.add_flag("--no-discovery", no_discovery,
+               "nodes know each other from the map only (default: also multicast discovery, "
+               "namespaced clusters)");
   app.add_option("--timeout", timeout_s, "seconds to wait for every omxd to be ready")
       ->check(CLI::Range(0.1, 600.0))
       ->capture_default_str();
   if (int rc = parse(app, args); rc >= 0) return rc;
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  o.discovery = !no_discovery;
   auto s = cluster::cluster_up(o, [&](const std::string& line) {
     std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), line.c_str());
   });

@@ -55,17 +55,7 @@ int cmd_control(const Args& args) {
   std::vector<std::string> words;
   app.add_option("--address", address, "control socket: @name or a path")->capture_default_str();
   app.add_option("request", words, "OP [KEY=VALUE...] or one JSON object")->required();
-  try {
-    std::vector<std::string> rev(args.rbegin(), args.rend() - 1);
-    app.parse(rev);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return kExitOk;
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    std::fprintf(stderr, "omx control: %s (--help for usage)\n", what.substr(0, what.find('\n')).c_str());
-    return kExitUsage;
-  }
+  if (int rc = parse(app, args); rc >= 0) return rc;
   json req = build_request(words);
   if (req.is_null()) return kExitUsage;
   auto reply = daemon::control_request(req, address);

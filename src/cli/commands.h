@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace omx::cli {
 
 using Args = std::vector<std::string>;
@@ -17,6 +21,13 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitRefused = 3;
 inline constexpr int kExitUnavailable = 4;
 
+// Shared by the commands (cli_util.cc).
+// "PROG: MSG" on stderr.
+void print_error(const std::string& prog, const std::string& msg);
+// Parses args[1..] with app; returns -1 to go on, or the exit status (help printed: 0; bad
+// usage, reported in one line: 2).
+int parse(CLI::App& app, const Args& args);
+
 int cmd_cluster(const Args& args);  // cmd_cluster.cc: omx cluster up|exec|down|status
 int cmd_control(const Args& args);  // cmd_control.cc: one raw request to omxd's control socket
 int cmd_run(const Args& args);
@@ -24,5 +35,6 @@ int cmd_mosrun(const Args& args);
 int cmd_migrate(const Args& args);
 int cmd_where(const Args& args);
 int cmd_setpe(const Args& args);   // cmd_setpe.cc: setpe -w|-c|-r|-off|-p (the cluster map)
+int cmd_showmap(const Args& args);  // cmd_showmap.cc: the node table in openMosix map rows
 
 }  // namespace omx::cli

@@ -190,6 +190,7 @@ ClusterState plan_cluster(const std::string& dir, const UpOptions& o, const std:
   s.index = index;
   s.mode = ::geteuid() == 0 ? ClusterMode::kNamespaces : ClusterMode::kHost;
   s.port = o.port;
+  s.discovery = o.discovery && s.mode == ClusterMode::kNamespaces;
   s.omxd = omxd;
   if (s.mode == ClusterMode::kNamespaces) s.hub_netns = hub_netns_name(index);
   for (int i = 1; i <= o.nodes; ++i) {

@@ -60,6 +60,7 @@ struct ClusterState {
   int index = -1;
   ClusterMode mode = ClusterMode::kHost;
   uint16_t port = 4660;
+  bool discovery = false;  // nodes run omxd --discovery
   std::string hub_netns;    // empty in host mode
   std::string omxd;         // the omxd binary started
   std::string registry;     // the index claim file (cluster_registry.h)

@@ -29,6 +29,7 @@ struct UpOptions {
   std::string dir;
   std::string omxd;  // empty: omxd next to the running executable, else on $PATH
   uint16_t port = 4660;
+  bool discovery = true;  // omxd --discovery (namespaced clusters only: loopback nodes share a netns)
   std::chrono::milliseconds timeout{10000};  // for every omxd to become ready
 };
 

@@ -101,7 +101,7 @@ struct ChildPlan {
 }
 
 std::vector<std::string> omxd_args(const ClusterState& c, const ClusterNode& n) {
-  return {"--foreground",
+  std::vector<std::string> args = {"--foreground",
           "--node-id", std::to_string(n.id),
           "--map", kMapFile,
           "--listen", n.addr.to_string(),
@@ -111,6 +111,8 @@ std::vector<std::string> omxd_args(const ClusterState& c, const ClusterNode& n) 
           "--key", kKeyFile,
           "--allow-root-guests",  // a local test cluster: tests run as root
           "--ready-fd", std::to_string(kReadyFdInChild)};
+  if (c.discovery) args.push_back("--discovery");
+  return args;
 }
 
 Result<ScopedFd> open_checked(const std::string& path, int flags, mode_t mode = 0) {

@@ -14,6 +14,10 @@ std::string default_control_address() {
   return kDefaultControlAddress;
 }
 
+std::string broker_address(const std::string& control_address) {
+  return control_address + ".broker";
+}
+
 Result<UnixAddress> make_unix_address(const std::string& address) {
   UnixAddress a;
   a.sun.sun_family = AF_UNIX;

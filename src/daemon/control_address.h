@@ -26,6 +26,9 @@ struct UnixAddress {
   bool abstract = false;
 };
 
+// The channel broker's socket beside a control socket: "<control>.broker" (migrate/channel_broker.h).
+std::string broker_address(const std::string& control_address);
+
 // Validates and converts an address; an empty or too long one is an error.
 Result<UnixAddress> make_unix_address(const std::string& address);
 

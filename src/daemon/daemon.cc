@@ -119,6 +119,19 @@ Status Daemon::start() {
   return ok_status();
 }
 
+Status Daemon::listen_local(const std::string& address, LocalListener::OnAccept on_accept) {
+  auto l = std::make_unique<LocalListener>(io_, std::move(on_accept));
+  OMX_TRY(l->listen(address));
+  local_services_.push_back(std::move(l));
+  return ok_status();
+}
+
+std::optional<Daemon::Endpoint> Daemon::endpoint(cluster::NodeId id) const {
+  const cluster::NodeEntry* e = map_.map().find(id);
+  if (!e) return std::nullopt;
+  return Endpoint{e->addr.to_string(), node_.port};
+}
+
 void Daemon::write_ready() {
   if (!ready_fd_.valid()) return;
   const char msg[] = "ready\n";
@@ -145,10 +158,12 @@ void Daemon::shutdown(const char* why) {
   if (stopped_) return;
   stopped_ = true;
   logger()->info("{}: shutting down", why);
+  for (auto& f : shutdown_hooks_) f();
   asio::error_code ignored;
   signals_.cancel(ignored);
   listener_.close();
   control_.close();
+  for (auto& l : local_services_) l->close();
   io_.stop();
 }
 

@@ -12,8 +12,10 @@
 // thread (it posts to the loop).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <asio.hpp>
 
@@ -24,6 +26,7 @@
 #include "daemon/connection_handler.h"
 #include "daemon/control_ops.h"
 #include "daemon/control_server.h"
+#include "daemon/local_listener.h"
 #include "daemon/map_service.h"
 #include "daemon/options.h"
 #include "daemon/tcp_listener.h"
@@ -43,6 +46,24 @@ class Daemon {
   Status start();
   void run();
   void stop();
+
+  // A local SOCK_SEQPACKET service on the event loop (local_listener.h); closed at shutdown.
+  Status listen_local(const std::string& address, LocalListener::OnAccept on_accept);
+
+  // Where node `id` takes wire connections (every node listens on this daemon's port).
+  struct Endpoint {
+    std::string addr;
+    uint16_t port = 0;
+  };
+  std::optional<Endpoint> endpoint(cluster::NodeId id) const;
+
+  // Called first when the daemon shuts down (on the loop thread), e.g. to say goodbye to peers.
+  void on_shutdown(std::function<void()> f) { shutdown_hooks_.push_back(std::move(f)); }
+
+  asio::io_context& io() { return io_; }
+  const cluster::NodeMap& map() const { return map_.map(); }  // the current table
+  // This node's address: --listen, else its address in the map.
+  const std::string& listen_ip() const { return listen_ip_; }
 
   ControlServer& control() { return control_; }
   uint16_t wire_port() const { return listener_.port(); }
@@ -65,12 +86,14 @@ class Daemon {
   asio::signal_set signals_;
   ControlServer control_;
   TcpListener listener_;
+  std::vector<std::unique_ptr<LocalListener>> local_services_;
   NodeContext node_;  // node_.map points at map_.map(); node_.self follows map changes
   std::unique_ptr<MapService> map_service_;
   std::string control_address_;
   std::string listen_ip_;
   ScopedFd state_dir_;
   ScopedFd ready_fd_;
+  std::vector<std::function<void()>> shutdown_hooks_;
   bool stopped_ = false;
 };
 

@@ -4,13 +4,17 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "base/log.h"
 #include "daemon/daemon.h"
 #include "daemon/options.h"
+#include "daemon/control_address.h"
+#include "migrate/channel_broker.h"
 #include "migrate/guest_acceptor.h"
+#include "membership/service.h"
 #include "wire/key.h"
 
 int main(int argc, char** argv) {
@@ -32,12 +36,14 @@ int main(int argc, char** argv) {
   // Incoming wire connections: each gets a forked guest supervisor (migrate/guest_acceptor.h).
   // Children are reaped by the kernel (SIGCHLD ignored); they reset SIGCHLD for themselves.
   std::unique_ptr<daemon::ConnectionHandler> handler;
+  std::optional<wire::Key> key;
   if (!opts.key_file.empty()) {
-    auto key = wire::load_key(opts.key_file);
-    if (!key.ok()) {
-      std::fprintf(stderr, "omxd: %s\n", key.error().message().c_str());
+    auto loaded = wire::load_key(opts.key_file);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "omxd: %s\n", loaded.error().message().c_str());
       return 2;
     }
+    key = *loaded;
     handler = std::make_unique<migrate::GuestAcceptor>(opts.node_id, *key, opts.allow_root_guests);
     ::signal(SIGCHLD, SIG_IGN);
   }
@@ -46,10 +52,51 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "omxd: %s\n", d.error().message().c_str());
     return 2;
   }
+  // Channels for local users' home supervisors (migrate/channel_broker.h): the key stays here.
+  std::unique_ptr<migrate::ChannelBroker> broker;
+  membership::Service* members_ptr = nullptr;  // set once the node table exists
+  if (key) {
+    daemon::Daemon* dp = d->get();
+    broker = std::make_unique<migrate::ChannelBroker>(
+        opts.node_id, *key,
+        [&members_ptr](uint32_t node) -> std::optional<migrate::ChannelBroker::Endpoint> {
+          auto e = members_ptr ? members_ptr->endpoint(node) : std::nullopt;
+          if (!e) return std::nullopt;
+          return migrate::ChannelBroker::Endpoint{e->addr, e->port};
+        });
+    auto st = dp->listen_local(daemon::broker_address(dp->control_address()),
+                               [&broker](ScopedFd fd) { broker->on_connection(std::move(fd)); });
+    if (!st.ok()) {
+      std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
+      return 1;
+    }
+  }
   if (auto st = (*d)->start(); !st.ok()) {
     std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
     return 1;
   }
+  // The node table: map, discovery, liveness (membership/service.h). Its "nodes" op replaces
+  // the daemon's map-only one; no request is served before run().
+  membership::ServiceOptions mopts;
+  mopts.discovery = opts.discovery;
+  mopts.discovery_options.interface = opts.discovery_interface;
+  mopts.discovery_options.port = opts.discovery_port;
+  mopts.discovery_options.ttl = opts.multicast_ttl;
+  auto group = cluster::Ipv4::parse(opts.discovery_group);
+  auto self_addr = cluster::Ipv4::parse((*d)->listen_ip());
+  if (!group || !self_addr) {
+    std::fprintf(stderr, "omxd: --discovery-group and the node address must be IPv4 addresses\n");
+    return 2;
+  }
+  mopts.discovery_options.group = *group;
+  membership::Service members((*d)->io(), opts.node_id, *self_addr, (*d)->wire_port(), key, mopts);
+  if (auto st = members.start((*d)->map()); !st.ok()) {
+    std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
+    return 1;
+  }
+  members.add_ops((*d)->control());
+  members_ptr = &members;
+  (*d)->on_shutdown([&members] { members.stop(); });
   (*d)->run();
   return 0;
 }

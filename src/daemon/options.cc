@@ -33,6 +33,18 @@ void add_flags(CLI::App& app, DaemonOptions& o) {
   app.add_option("--key", o.key_file, "cluster key file (64 hex digits)");
   app.add_flag("--allow-root-guests", o.allow_root_guests,
                "accept migrated processes owned by root (off: root's processes stay home)");
+  app.add_flag("--discovery", o.discovery,
+               "find other nodes by authenticated multicast announcements (omdiscd; needs --key)");
+  app.add_option("-i,--interface", o.discovery_interface,
+                 "interface for discovery (default: the one holding this node's address)");
+  app.add_option("--discovery-group", o.discovery_group, "multicast group for discovery")
+      ->capture_default_str();
+  app.add_option("--discovery-port", o.discovery_port, "UDP port for discovery")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  app.add_option("-m,--multicast-ttl", o.multicast_ttl, "multicast TTL (1: this link only)")
+      ->check(CLI::Range(1, 255))
+      ->capture_default_str();
 }
 
 }  // namespace

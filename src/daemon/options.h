@@ -29,6 +29,12 @@ struct DaemonOptions {
   int ready_fd = -1;     // -1: none
   std::string key_file;  // empty: none (then no process can migrate to this node)
   bool allow_root_guests = false;  // accept processes owned by uid 0 (test clusters)
+  // Automatic discovery (omdiscd): multicast announcements (membership/discovery.h).
+  bool discovery = false;
+  std::string discovery_interface;        // -i: empty = the interface holding our address
+  std::string discovery_group = "239.255.77.77";
+  uint16_t discovery_port = 5429;
+  int multicast_ttl = 1;
 };
 
 struct CommandLine {

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <deque>
+#include <set>
 #include <optional>
 
 #include <fmt/format.h>
@@ -26,6 +27,21 @@
 #include "wire/codec.h"
 
 namespace omx::migrate {
+
+Result<proc::Credentials> body_credentials(const wire::SessionOwner& owner, const Offer& offer,
+                                           bool allow_root) {
+  std::set<uint32_t> owner_groups(owner.groups.begin(), owner.groups.end());
+  std::set<uint32_t> offer_groups(offer.groups.begin(), offer.groups.end());
+  if (owner.uid != 0 &&
+      (offer.uid != owner.uid || offer.gid != owner.gid || offer_groups != owner_groups))
+    return make_error(ErrorCode::kRefused,
+                      fmt::format("the process (uid {} gid {}) is not the session owner's ({})",
+                                  offer.uid, offer.gid, owner.to_string()));
+  if (offer.uid == 0 && !allow_root)
+    return make_error(ErrorCode::kRefused, "processes owned by root do not migrate to this node");
+  return proc::Credentials{offer.uid, offer.gid, {offer.groups.begin(), offer.groups.end()}};
+}
+
 namespace {
 
 using wire::MsgType;
@@ -93,8 +109,7 @@ int Guest::run(const wire::Frame& offer) {
 
 Status Guest::receive(const wire::Frame& offer_frame) {
   OMX_ASSIGN(Offer offer, decode_offer(offer_frame.payload));
-  if (offer.uid == 0 && !cfg_.allow_root)
-    return make_error(ErrorCode::kRefused, "processes owned by root do not migrate to this node");
+  OMX_ASSIGN(proc::Credentials creds, body_credentials(cfg_.owner, offer, cfg_.allow_root));
   wire::Writer accept;
   accept.u32(static_cast<uint32_t>(offer.files.size()));
   for (const FileIdentity& f : offer.files) accept.u8(have_identical_file(f) ? 1 : 0);
@@ -118,7 +133,7 @@ Status Guest::receive(const wire::Frame& offer_frame) {
   OMX_ASSIGN(mem_, proc::ProcessMemory::open(host.tracee.pid()));
   proc::RestoreOptions opts;
   OMX_ASSIGN(opts.seccomp_filter, build_body_filter());
-  opts.creds = proc::Credentials{offer.uid, offer.gid, {offer.groups.begin(), offer.groups.end()}};
+  opts.creds = std::move(creds);
   ChannelPageSource pages(ch_, kStepTimeout, "guest.page_run");
   Status st = proc::restore_into(host.tracee, *mem_, host.scratch, host.regs, image, pages, opts);
   if (!st.ok()) return st;

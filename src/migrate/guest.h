@@ -8,14 +8,27 @@
 // the body itself runs with the owner's credentials.
 #pragma once
 
+#include "base/result.h"
+#include "migrate/protocol.h"
+#include "proc/restore.h"
 #include "wire/channel.h"
+#include "wire/session_owner.h"
 
 namespace omx::migrate {
 
 struct GuestConfig {
   uint32_t node_id = 0;
   bool allow_root = false;  // accept processes owned by uid 0
+  wire::SessionOwner owner;  // whom the session acts for (the kSessionOwner frame)
 };
+
+// The credentials the body runs with. A session owned by an ordinary user carries only that
+// user's process: the offer must state exactly the owner's uid, gid and groups (else kRefused)
+// and the body gets them. A session owned by root (a cluster member's omxd or a root process
+// with the key) may carry any user's process, as the offer states. A body owned by uid 0 is
+// refused unless allow_root.
+Result<proc::Credentials> body_credentials(const wire::SessionOwner& owner, const Offer& offer,
+                                           bool allow_root);
 
 // `offer` is the first frame received on `ch`. Returns the guest's exit status.
 int run_guest(wire::Channel ch, const wire::Frame& offer, const GuestConfig& cfg);

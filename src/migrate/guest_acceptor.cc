@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "migrate/guest.h"
 #include "wire/channel.h"
+#include "wire/session_owner.h"
 
 namespace omx::migrate {
 namespace {
@@ -25,25 +26,36 @@ auto log() { return log::get("guest"); }
     log()->warn("connection from {} rejected: {}", peer.to_string(), ch.error().message());
     _exit(2);
   }
+  auto owner_frame = ch->recv(kFirstFrameTimeout);
+  if (!owner_frame.ok() || owner_frame->type != wire::MsgType::kSessionOwner) {
+    log()->warn("connection from {}: no session owner: {}", peer.to_string(),
+                owner_frame.ok() ? "first frame is " + wire::msg_type_name(owner_frame->type)
+                                 : owner_frame.error().message());
+    _exit(2);
+  }
+  auto owner = wire::decode_owner(owner_frame->payload);
+  if (!owner.ok()) {
+    log()->warn("connection from {}: {}", peer.to_string(), owner.error().message());
+    _exit(2);
+  }
   auto first = ch->recv(kFirstFrameTimeout);
   if (!first.ok()) {
     log()->warn("connection from {}: {}", peer.to_string(), first.error().message());
     _exit(2);
   }
   if (first->type != wire::MsgType::kMigrateOffer) {
-    log()->warn("connection from {}: unexpected first frame {:#x}", peer.to_string(),
-                static_cast<unsigned>(first->type));
+    log()->warn("connection from {}: unexpected frame {}", peer.to_string(),
+                wire::msg_type_name(first->type));
     _exit(2);
   }
-  GuestConfig cfg{node, allow_root};
+  GuestConfig cfg{node, allow_root, std::move(*owner)};
   _exit(run_guest(std::move(*ch), *first, cfg));
 }
 
 }  // namespace
 
 void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) {
-  reap();
-  if (children_.size() >= kMaxGuests) {
+  if (children_.full()) {
     log()->warn("refusing connection from {}: {} guests already", peer.to_string(), children_.size());
     return;
   }
@@ -53,21 +65,7 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
     return;
   }
   if (pid == 0) child_main(std::move(fd), peer, node_id_, key_, allow_root_);
-  children_.insert(pid);
-}
-
-size_t GuestAcceptor::reap() {
-  size_t n = 0;
-  for (auto it = children_.begin(); it != children_.end();) {
-    pid_t r = waitpid(*it, nullptr, WNOHANG);
-    if (r == *it || (r < 0 && errno == ECHILD)) {  // ECHILD: reaped by the kernel already
-      it = children_.erase(it);
-      ++n;
-    } else {
-      ++it;
-    }
-  }
-  return n;
+  children_.add(pid);
 }
 
 }  // namespace omx::migrate

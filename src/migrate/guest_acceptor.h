@@ -1,8 +1,10 @@
 // GuestAcceptor: omxd's handler for incoming wire connections. Each connection gets its own
 // forked process at once (the daemon's event loop never waits on a peer): the child runs the
-// authenticated handshake, reads the first frame and, for a kMigrateOffer, becomes the guest
-// supervisor of that process. A peer without the cluster key gets no further than the
-// handshake. At most kMaxGuests children run at once; further connections are refused.
+// authenticated handshake, reads the session owner (kSessionOwner, the first sealed frame: whose
+// process this is, stated by the initiating node's omxd; session_owner.h) and the next frame;
+// for a kMigrateOffer it becomes the guest supervisor of that process, which runs with the
+// owner's credentials. A peer without the cluster key gets no further than the handshake. At
+// most kMaxGuests children run at once; further connections are refused.
 //
 // on_connection runs on omxd's event-loop thread; omxd must be single-threaded when it forks
 // (it is: one asio loop). Children are reaped by reap() (call it on SIGCHLD).
@@ -10,10 +12,10 @@
 
 #include <sys/types.h>
 
-#include <set>
 #include <string>
 
 #include "daemon/connection_handler.h"
+#include "migrate/child_limit.h"
 #include "wire/key.h"
 
 namespace omx::migrate {
@@ -22,16 +24,14 @@ class GuestAcceptor final : public daemon::ConnectionHandler {
  public:
   static constexpr size_t kMaxGuests = 256;
   GuestAcceptor(uint32_t node_id, wire::Key key, bool allow_root)
-      : node_id_(node_id), key_(key), allow_root_(allow_root) {}
+      : node_id_(node_id), key_(key), allow_root_(allow_root), children_(kMaxGuests) {}
   void on_connection(ScopedFd fd, const daemon::PeerAddress& peer) override;
-  // Reaps finished children; returns how many.
-  size_t reap();
 
  private:
   uint32_t node_id_;
   wire::Key key_;
   bool allow_root_;
-  std::set<pid_t> children_;
+  ChildLimit children_;
 };
 
 }  // namespace omx::migrate

@@ -548,6 +548,17 @@ void HomeSupervisor::on_control() {
     json req = json::parse(line);
     if (req.value("op", "") == "migrate") {
       pid_t pid = req.at("pid").get<pid_t>();
+      // Only the owner (this supervisor's user) and root steer a process, as with kill(2).
+      ucred cred{};
+      socklen_t len = sizeof cred;
+      if (getsockopt(c.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+          (cred.uid != 0 && cred.uid != geteuid())) {
+        write_reply_line(c.get(), json{{"ok", false},
+                                       {"error", fmt::format("permission denied: process {} belongs "
+                                                             "to uid {}", pid, geteuid())},
+                                       {"refused", true}}.dump());
+        return;
+      }
       std::string to = req.at("to").get<std::string>();
       uint32_t target = to == "home" ? nodes_.home() : static_cast<uint32_t>(std::stoul(to));
       auto done = migrate(pid, target);

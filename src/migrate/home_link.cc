@@ -13,23 +13,14 @@
 
 #include "daemon/control_client.h"
 #include "wire/codec.h"
+#include "migrate/channel_broker.h"
 #include "wire/key.h"
+#include "wire/session_owner.h"
 
 namespace omx::migrate {
 namespace {
 
 constexpr wire::Duration kConnectTimeout{5000};
-
-Result<wire::Key> cluster_key(const std::string& control) {
-  if (const char* env = std::getenv("OMX_KEY"); env && *env) return wire::load_key(env);
-  auto reply = control.empty() ? daemon::control_request({{"op", "key"}})
-                               : daemon::control_request({{"op", "key"}}, control);
-  if (!reply.ok()) return std::move(reply.error());
-  if (!(*reply).value("ok", false))
-    return make_error(ErrorCode::kRefused,
-                      "no cluster key: " + (*reply).value("error", std::string("refused")));
-  return wire::Key::from_hex((*reply).value("key", std::string()));
-}
 
 }  // namespace
 
@@ -64,8 +55,17 @@ Result<wire::Channel> NodeDirectory::connect(uint32_t node) const {
   auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](const Node& n) { return n.id == node; });
   if (it == nodes_.end())
     return make_error(ErrorCode::kInvalid, fmt::format("node {} is not in the cluster map", node));
-  OMX_ASSIGN(wire::Key key, cluster_key(control_));
-  return wire::Channel::connect(it->addr, it->port, key, home_, kConnectTimeout);
+  // A process that holds the key itself (root, $OMX_KEY) connects and states its own identity;
+  // everyone else gets the channel from omxd's broker, which states the caller's.
+  if (const char* env = std::getenv("OMX_KEY"); env && *env) {
+    OMX_ASSIGN(wire::Key key, wire::load_key(env));
+    OMX_ASSIGN(wire::Channel ch, wire::Channel::connect(it->addr, it->port, key, home_, kConnectTimeout));
+    OMX_ASSIGN(wire::SessionOwner me, wire::self_owner());
+    OMX_TRY(ch.send(wire::MsgType::kSessionOwner, wire::encode_owner(me)));
+    return ch;
+  }
+  std::string control = control_.empty() ? daemon::default_control_address() : control_;
+  return broker_connect(daemon::broker_address(control), node, kConnectTimeout);
 }
 
 Result<std::set<std::string>> decode_accept(std::span<const uint8_t> payload, const Offer& offer) {

@@ -2,10 +2,10 @@
 // (asked of the local omxd), authenticated channels to other nodes, and a small JSON-lines
 // control socket of its own (one request per connection, used by `omx migrate`/`omx where`).
 //
-// Channels are authenticated with the cluster key. First step: the supervisor holds the key
-// itself: from the file $OMX_KEY names, else from omxd's "key" op, which answers root only.
-// So today only root's processes can migrate. Target: omxd makes the handshake and hands over
-// the connected socket and session keys, so the cluster key never leaves root.
+// Channels are authenticated with the cluster key, which only root can read. So omxd makes the
+// handshake and hands over the connected socket and the session keys (channel_broker.h); the
+// guest runs the process as the caller the kernel names to omxd. A root process may instead
+// hold the key itself ($OMX_KEY names the key file) and connect directly.
 #pragma once
 
 #include <set>

@@ -1,4 +1,5 @@
 #include "wire/channel.h"
+#include "wire/channel_handoff.h"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -165,6 +166,35 @@ Result<Channel> Channel::establish(ScopedFd fd, Role role, const Key& key, uint3
   // Any failure (timeouts included) is logged once and ends this connection attempt.
   if (auto st = ch.handshake(hs, dl); !st.ok()) return ch.fail(st.error());
   return ch;
+}
+
+Result<Channel> Channel::adopt(ScopedFd fd, const ChannelHandoff& h) {
+  OMX_TRY(set_socket_options(fd.get()));
+  Channel ch(std::move(fd), h.node);
+  ch.peer_node_ = h.peer_node;
+  ch.features_ = h.features;
+  ch.crypto_.emplace(h.secrets);
+  ch.established_ = true;
+  return ch;
+}
+
+Result<std::pair<ScopedFd, ChannelHandoff>> Channel::release() {
+  OMX_TRY(check_open());
+  if (!established_) return make_error(ErrorCode::kInvalid, "wire: release of a channel without a session");
+  if (rx_avail() || in_big_) {
+    close();
+    return make_error(ErrorCode::kInvalid, "wire: release with received bytes still buffered");
+  }
+  ChannelHandoff h;
+  h.node = node_;
+  h.peer_node = peer_node_;
+  h.features = features_;
+  auto secrets = crypto_->export_secrets();
+  if (!secrets.ok()) return fail(secrets.error());
+  h.secrets = *secrets;
+  ScopedFd fd = std::move(fd_);
+  close();
+  return std::pair{std::move(fd), std::move(h)};
 }
 
 Status Channel::handshake(Handshake& hs, const Deadline& dl) {

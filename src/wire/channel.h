@@ -35,6 +35,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <span>
 #include <string>
 #include <vector>
@@ -62,6 +63,8 @@ struct Frame {
 // True for the error recv returns when the peer closed the connection between two frames.
 bool is_peer_closed(const Error& e);
 
+struct ChannelHandoff;  // channel_handoff.h
+
 class Channel {
  public:
   // Resolves `host` (name or IPv4/IPv6 literal), connects with TCP_NODELAY, runs the handshake as
@@ -75,6 +78,13 @@ class Channel {
   // Runs the handshake on any connected stream socket (TCP, socketpair) in the given role.
   static Result<Channel> establish(ScopedFd fd, Role role, const Key& key, uint32_t my_node,
                                    Duration timeout, const SessionOptions& options = {});
+
+  // Goes on with a session another process established and handed over (channel_handoff.h).
+  static Result<Channel> adopt(ScopedFd fd, const ChannelHandoff& handoff);
+  // Gives up the connected socket and the session's secrets for another process to adopt.
+  // Refused (kInvalid) while received bytes are buffered or the channel failed: the adopter
+  // could not see them. The channel is closed afterwards either way.
+  Result<std::pair<ScopedFd, ChannelHandoff>> release();
 
   Channel(Channel&&) noexcept;
   Channel& operator=(Channel&&) noexcept;

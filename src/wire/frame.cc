@@ -15,6 +15,7 @@ const char* known_name(uint16_t type) {
     case MsgType::kPong: return "pong";
     case MsgType::kClose: return "close";
     case MsgType::kError: return "error";
+    case MsgType::kSessionOwner: return "session-owner";
     case MsgType::kMigrateOffer: return "migrate-offer";
     case MsgType::kMigrateAccept: return "migrate-accept";
     case MsgType::kMigrateImageChunk: return "migrate-image-chunk";

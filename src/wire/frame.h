@@ -61,6 +61,7 @@ enum class MsgType : uint16_t {
   kPong = 0x0104,
   kClose = 0x0105,  // orderly shutdown, payload: reason string
   kError = 0x0106,  // the sender gives up on the current exchange, payload: reason string
+  kSessionOwner = 0x0107,  // initiator's first sealed frame: who the session acts for (session_owner.h)
   // 0x02xx migration (a transaction: offer -> accept -> image chunks -> commit -> ack; abort
   // from either side at any point before the ack leaves the process where it was)
   kMigrateOffer = 0x0201,

@@ -30,6 +30,36 @@ SessionCrypto::SessionCrypto(AeadAlgorithm algorithm, std::span<const uint8_t, k
   init_direction(rx_, rx_key);
 }
 
+SessionSecrets::~SessionSecrets() {
+  sodium_memzero(tx.key, sizeof(tx.key));
+  sodium_memzero(rx.key, sizeof(rx.key));
+}
+
+SessionCrypto::SessionCrypto(const SessionSecrets& s, AeadBackend backend)
+    : algorithm_(s.algorithm), backend_(backend), rekey_bytes_(s.rekey_bytes) {
+  init_crypto();
+  for (auto [d, from] : {std::pair{&tx_, &s.tx}, std::pair{&rx_, &s.rx}}) {
+    init_direction(*d, std::span<const uint8_t, kAeadKeySize>(from->key));
+    d->seq = from->seq;
+    d->bytes = from->bytes;
+    d->epoch = from->epoch;
+  }
+}
+
+Result<SessionSecrets> SessionCrypto::export_secrets() const {
+  if (failure_) return make_error(ErrorCode::kProtocol, "export of a failed session: " + failure_->message());
+  SessionSecrets s;
+  s.algorithm = algorithm_;
+  s.rekey_bytes = rekey_bytes_;
+  for (auto [to, d] : {std::pair{&s.tx, &tx_}, std::pair{&s.rx, &rx_}}) {
+    std::memcpy(to->key, d->key, kAeadKeySize);
+    to->seq = d->seq;
+    to->bytes = d->bytes;
+    to->epoch = d->epoch;
+  }
+  return s;
+}
+
 SessionCrypto::~SessionCrypto() {
   sodium_memzero(tx_.key, sizeof(tx_.key));
   sodium_memzero(rx_.key, sizeof(rx_.key));

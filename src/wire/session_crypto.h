@@ -55,6 +55,25 @@ inline constexpr uint64_t kFirstSealedSequence = 2;
 // Bytes sealed under one key before both ends rotate it.
 inline constexpr uint64_t kRekeyBytes = 64ull << 30;  // 64 GiB
 
+// The secret state of one established session: enough for another process to go on with it
+// (omxd makes the handshake for an unprivileged user's process and hands it the connected socket
+// plus these; channel_handoff.h). Holds live keys: zeroed on destruction, never logged.
+struct SessionSecrets {
+  struct Direction {
+    uint8_t key[kAeadKeySize] = {};
+    uint64_t seq = kFirstSealedSequence;
+    uint64_t bytes = 0;
+    uint64_t epoch = 0;
+  };
+  AeadAlgorithm algorithm = AeadAlgorithm::kChaCha20Poly1305;
+  uint64_t rekey_bytes = kRekeyBytes;
+  Direction tx, rx;
+  SessionSecrets() = default;
+  SessionSecrets(const SessionSecrets&) = default;
+  SessionSecrets& operator=(const SessionSecrets&) = default;
+  ~SessionSecrets();
+};
+
 class SessionCrypto {
  public:
   static constexpr size_t kOverhead = kHeaderSize + kAeadTagSize;
@@ -66,6 +85,8 @@ class SessionCrypto {
   SessionCrypto(AeadAlgorithm algorithm, std::span<const uint8_t, kAeadKeySize> tx_key,
                 std::span<const uint8_t, kAeadKeySize> rx_key,
                 AeadBackend backend = default_backend(), uint64_t rekey_bytes = kRekeyBytes);
+  // Goes on with a session another process established (see SessionSecrets).
+  explicit SessionCrypto(const SessionSecrets& secrets, AeadBackend backend = default_backend());
   ~SessionCrypto();
   SessionCrypto(SessionCrypto&&) noexcept;
   SessionCrypto& operator=(SessionCrypto&&) noexcept;
@@ -82,6 +103,9 @@ class SessionCrypto {
   // body's own memory (in place). Returns the frame's type; kProtocol on any failure.
   Result<MsgType> open(std::span<const uint8_t, kHeaderSize> header,
                        std::span<const uint8_t> body, std::span<uint8_t> out);
+
+  // The current keys and counters; kProtocol if the session already failed.
+  Result<SessionSecrets> export_secrets() const;
 
   AeadAlgorithm algorithm() const { return algorithm_; }
   AeadBackend backend() const { return backend_; }

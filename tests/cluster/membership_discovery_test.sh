@@ -1,0 +1,89 @@
+# Discovery on the namespaced cluster (issue 3 point 3): nodes find each other by authenticated
+# multicast announcements. Measures and checks:
+#   - a node started with a map holding only itself (id 33, in node 3's namespace beside node 3's
+#     own omxd, wire port 4661) is in the
+#     tables of nodes 1 and 2, as "discovered" and up, within 2 s of starting, and has them in
+#     its own table;
+#   - a node stopped cleanly (SIGTERM: it announces "leaving") and a node killed (SIGKILL: it
+#     just falls silent) are marked down in the others' tables within 5 s;
+#   - showmap prints the table in openMosix rows.
+# Prints the measured times as "MEASURED ..." lines.
+source "$(dirname "$0")/lib.sh"
+need_root
+export PATH=$OMX_BIN:$PATH
+
+new_dir D
+up "$D" --nodes 3 >/dev/null
+C=$(cluster_index "$D")
+pids=($(omxd_pids "$D"))
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_state NODE ID STATE SOURCE LIMIT_MS: polls node NODE's table until node ID has STATE;
+# prints the time it was seen (ms, wall clock) or "never".
+wait_state() {
+  x "$D" "$1" env ${CTRL:+OMX_CONTROL=$CTRL} bash -c '
+    pat="\"id\":$1,\"port\":[0-9]*,\"self\":false,\"source\":\"$3\",\"state\":\"$2\""
+    end=$(($(date +%s%N) / 1000000 + $4))
+    while [ $(($(date +%s%N) / 1000000)) -lt $end ]; do
+      if omx control nodes | grep -q "$pat"; then echo $(($(date +%s%N) / 1000000)); exit; fi
+      sleep 0.02
+    done
+    echo never' _ "$2" "$3" "$4" "$5"
+}
+
+log "all three nodes up in every table"
+for n in 1 2 3; do
+  for m in 1 2 3; do
+    [ $n = $m ] && continue
+    [ "$(wait_state $n $m up map 3000)" != never ] || fail "node $n does not see node $m up"
+  done
+done
+
+log "a new node (id 33, map of itself only) starts in node 3's namespace (beside node 3)"
+T3=$D/node3/tmp
+echo "33 198.18.$C.3 1" > "$T3/self.map"
+install -m 600 "$D/cluster.key" "$T3/cluster.key"  # the cluster dir may be under the hidden /tmp
+t0=$(now_ms)
+x "$D" 3 bash -c 'omxd --foreground --node-id 33 --map /tmp/self.map --key /tmp/cluster.key --discovery \
+  --control @omx/omxd33 --port 4661 > /tmp/omxd33.log 2>&1 & echo $! > /tmp/omxd33.pid; wait' &
+for n in 1 2; do
+  t=$(wait_state $n 33 up discovered 4000)
+  [ "$t" != never ] || { cat "$T3/omxd33.log"; fail "node $n never saw node 33"; }
+  echo "MEASURED join node33 in node$n's table: $((t - t0)) ms (from the start of omxd)"
+  [ $((t - t0)) -le 2000 ] || fail "node $n saw node 33 after $((t - t0)) ms, want <= 2000"
+done
+for m in 1 2 3; do
+  t=$(CTRL=@omx/omxd33 wait_state 3 $m up discovered 4000)
+  [ "$t" != never ] || fail "node 33 never saw node $m"
+  echo "MEASURED join node$m in node33's table: $((t - t0)) ms (from the start of omxd)"
+  [ $((t - t0)) -le 2000 ] || fail "node 33 saw node $m after $((t - t0)) ms, want <= 2000"
+done
+out=$(x "$D" 3 env OMX_CONTROL=@omx/omxd33 showmap)
+echo "$out"
+grep -q '^My Node-Id: 0x0021$' <<<"$out" || fail "showmap on node 33: wrong own id"
+grep -qE "^0x0021 +198\.18\.$C\.3 +1$" <<<"$out" || fail "showmap on node 33: no own row first"
+grep -qE "^0x0001 +198\.18\.$C\.1 +3$" <<<"$out" || fail "showmap on node 33: nodes 1-3 not folded into one row"
+
+log "node 33 is killed (SIGKILL: no goodbye)"
+p33=$(cat "$T3/omxd33.pid")
+t0=$(now_ms)
+kill -KILL "$p33"
+for n in 1 2; do
+  t=$(wait_state $n 33 down discovered 7000)
+  [ "$t" != never ] || fail "node $n still has node 33 up 7 s after SIGKILL"
+  echo "MEASURED down_after_sigkill node$n: $((t - t0)) ms"
+  [ $((t - t0)) -le 5000 ] || fail "node $n marked node 33 down after $((t - t0)) ms, want <= 5000"
+done
+log "node 3 stops cleanly (SIGTERM)"
+t0=$(now_ms)
+kill -TERM "${pids[2]}"
+for n in 1 2; do
+  t=$(wait_state $n 3 down map 6000)
+  [ "$t" != never ] || fail "node $n still has node 3 up 6 s after SIGTERM"
+  echo "MEASURED down_after_sigterm node$n: $((t - t0)) ms"
+  [ $((t - t0)) -le 5000 ] || fail "node $n marked node 3 down after $((t - t0)) ms, want <= 5000"
+done
+
+wait
+echo PASS

@@ -1,0 +1,50 @@
+// Which credentials a migrated body runs with (migrate/guest.h body_credentials): an ordinary
+// user's session carries only that user's process; root's session may carry anyone's; a body
+// owned by root needs allow_root.
+#include <gtest/gtest.h>
+
+#include "migrate/guest.h"
+
+namespace omx::migrate {
+namespace {
+
+Offer offer_for(uint32_t uid, uint32_t gid, std::vector<uint32_t> groups) {
+  Offer o;
+  o.uid = uid;
+  o.gid = gid;
+  o.groups = std::move(groups);
+  return o;
+}
+
+TEST(BodyCredentials, UserSessionCarriesExactlyThatUser) {
+  wire::SessionOwner alice{1000, 1000, {24, 27}};
+  auto c = body_credentials(alice, offer_for(1000, 1000, {27, 24}), false);  // order is free
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->uid, 1000u);
+  EXPECT_EQ(c->gid, 1000u);
+  EXPECT_EQ(c->groups.size(), 2u);
+}
+
+TEST(BodyCredentials, UserCannotClaimAnotherIdentity) {
+  wire::SessionOwner alice{1000, 1000, {24}};
+  for (const Offer& o : {offer_for(0, 0, {}), offer_for(1001, 1000, {24}),
+                         offer_for(1000, 0, {24}), offer_for(1000, 1000, {24, 0}),
+                         offer_for(1000, 1000, {})}) {
+    auto c = body_credentials(alice, o, /*allow_root=*/true);
+    ASSERT_FALSE(c.ok()) << "uid " << o.uid << " gid " << o.gid;
+    EXPECT_EQ(c.error().code, ErrorCode::kRefused);
+  }
+}
+
+TEST(BodyCredentials, RootSessionCarriesAnyoneButRootOnlyIfAllowed) {
+  wire::SessionOwner root{0, 0, {}};
+  auto c = body_credentials(root, offer_for(1000, 100, {5}), false);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->uid, 1000u);
+  EXPECT_EQ(c->gid, 100u);
+  EXPECT_FALSE(body_credentials(root, offer_for(0, 0, {}), false).ok());
+  EXPECT_TRUE(body_credentials(root, offer_for(0, 0, {}), true).ok());
+}
+
+}  // namespace
+}  // namespace omx::migrate
