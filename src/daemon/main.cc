@@ -96,6 +96,10 @@ int main(int argc, char** argv) {
   }
   members.add_ops((*d)->control());
   members_ptr = &members;
+  // A map loaded by setpe (daemon/map_service.h) replaces the map nodes at once: those missing
+  // from it leave, new ones join (down until heard from). After setpe -off only self is left.
+  (*d)->live_map().on_map_changed(
+      [&members](const cluster::MapChange& c) { members.set_map(c.new_map); });
   (*d)->on_shutdown([&members] { members.stop(); });
   (*d)->run();
   return 0;
