@@ -8,6 +8,8 @@
 //   setpe -off                                     this node leaves the cluster
 //   setpe -p ID                                    set this node's id, keeping the map
 //
+// omxd accepts -p only for the id it runs as (--node-id): changing a running node's id is
+// refused with a hint to restart it (daemon/map_service.h).
 // -W is taken as -w (the reference does not say how they differ). -g N (gateways, 0..2) is
 // accepted for old init scripts and has no effect: omx nodes reach each other directly.
 // --control ADDR names omxd's control socket (default $OMX_CONTROL, else @omx/omxd).

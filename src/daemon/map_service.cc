@@ -111,6 +111,12 @@ json MapService::op_setmap(const ControlRequest& req) {
         n->get<int64_t>() > cluster::kMaxNodeId)
       return error_reply("\"node\" must be a node id 1..65535");
     self = n->get<cluster::NodeId>();
+    // The migration engine, discovery and membership took their id from --node-id when omxd
+    // started and cannot change it while running: refuse rather than leave them disagreeing.
+    if (self != last_self_)
+      return error_reply(fmt::format("this node is omx #{} (omxd --node-id {}); to become #{} "
+                                     "restart omxd with --node-id {}",
+                                     last_self_, last_self_, self, self));
   }
   cluster::NodeMap next;
   if (auto text = req.body.find("map"); text != req.body.end()) {

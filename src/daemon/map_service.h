@@ -10,6 +10,8 @@
 //   {"op":"setmap","node":ID}        -> the same, keeping the current table (setpe -p ID)
 //   {"op":"clearmap"}                -> {"ok":true,"node":N,"removed":[..]}   (setpe -off)
 //
+// "node" (setpe -p) must be this node's id: the migration engine, discovery and membership use
+// the --node-id omxd started with, so a different id is refused (restart omxd to change it).
 // setmap and clearmap are for root only (the caller's uid from SO_PEERCRED); their refusal
 // carries "refused":true. The map text must hold addresses only: setpe resolves host names
 // before sending (a lookup would block the event loop), so a name is an error here. A new map

@@ -2,8 +2,8 @@
 # without applying them, -w (file and stdin) adds and removes nodes in the running omxd without
 # a restart, and the nodes op shows each new map at once; a bad map changes nothing; -off takes
 # the node out (no table: the nodes op lists only itself; wire connections refused) and -w
-# brings it back; -p is checked against
-# the node's address; non-root callers are refused (3), bad usage is 2, no omxd is 4.
+# brings it back; -p must name this node; non-root callers are refused (3), bad usage is 2,
+# no omxd is 4.
 source "$(dirname "$0")/lib.sh"
 need_root
 SETPE=$OMX_BIN/setpe
@@ -72,10 +72,14 @@ done
 x "$D" 1 "$SETPE" -w -f /tmp/two.map | grep -q "nodes added: 2; removed: -" || fail "re-adding node 2"
 [ "$(node_ids 1)" = "1 2" ] || fail "after re-adding: $(node_ids 1)"
 
-log "-p is checked against this node's address"
+log "-p must be this node's id; a map must keep this node's address"
 err=$(x "$D" 1 "$SETPE" -p 2 2>&1) && fail "-p 2 accepted on node 1"
-echo "$err" | grep -q "node 2 is at $net.2 in the new map, but this omxd listens on $net.1" ||
+[ "$err" = "setpe: this node is omx #1 (omxd --node-id 1); to become #2 restart omxd with --node-id 2" ] ||
   fail "-p error: $err"
+printf '1 %s.7 1\n2 %s.2 1\n' "$net" "$net" > "$T/moved.map"
+err=$(x "$D" 1 "$SETPE" -w -f /tmp/moved.map 2>&1) && fail "node 1 took a map moving it"
+echo "$err" | grep -q "node 1 is at $net.7 in the new map, but this omxd listens on $net.1" ||
+  fail "moved error: $err"
 expect_out "omx configuration unchanged: This is omx #1 (of 2 configured)" x "$D" 1 "$SETPE" -p 1
 
 log "-off: the node leaves, refuses wire connections, and -w brings it back"
