@@ -68,6 +68,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options,
   if (!options.state_dir.empty()) {
     OMX_ASSIGN(d->state_dir_, open_state_dir(options.state_dir));
   }
+  OMX_TRY(d->settings_.load(d->state_dir_.valid() ? d->state_dir_.get() : -1));
   OMX_ASSIGN(d->ready_fd_, adopt_ready_fd(options.ready_fd));
   return d;
 }
@@ -94,6 +95,7 @@ Status Daemon::start() {
   OMX_TRY(listener_.listen(listen_ip_, options_.port));
   node_.port = listener_.port();
   add_node_ops(control_, node_);
+  settings_.add_ops(control_);
   signals_.add(SIGTERM);
   signals_.add(SIGINT);
   signals_.async_wait([this](asio::error_code ec, int signo) {

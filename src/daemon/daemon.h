@@ -25,6 +25,7 @@
 #include "daemon/control_ops.h"
 #include "daemon/control_server.h"
 #include "daemon/local_listener.h"
+#include "daemon/node_settings.h"
 #include "daemon/options.h"
 #include "daemon/tcp_listener.h"
 
@@ -63,6 +64,7 @@ class Daemon {
   const std::string& listen_ip() const { return listen_ip_; }
 
   ControlServer& control() { return control_; }
+  SettingsStore& settings() { return settings_; }
   uint16_t wire_port() const { return listener_.port(); }
   const std::string& control_address() const { return control_address_; }
   cluster::NodeId node_id() const { return node_.self; }
@@ -81,6 +83,7 @@ class Daemon {
   TcpListener listener_;
   std::vector<std::unique_ptr<LocalListener>> local_services_;
   NodeContext node_;
+  SettingsStore settings_;
   std::string control_address_;
   std::string listen_ip_;
   ScopedFd state_dir_;
