@@ -35,6 +35,7 @@ int cmd_mosrun(const Args& args);
 int cmd_migrate(const Args& args);
 int cmd_where(const Args& args);
 int cmd_showmap(const Args& args);
-int cmd_mosctl(const Args& args);  // cmd_mosctl.cc: openMosix mosctl  // cmd_showmap.cc: the node table in openMosix map rows
+int cmd_mosctl(const Args& args);
+int cmd_keygen(const Args& args);  // cmd_keygen.cc: a new cluster key file  // cmd_mosctl.cc: openMosix mosctl  // cmd_showmap.cc: the node table in openMosix map rows
 
 }  // namespace omx::cli
