@@ -19,8 +19,7 @@ std::string Error::message() const {
     case ErrorCode::kProtocol:
       if (what.rfind("peer: ", 0) != 0) s += ": protocol error";
       break;
-    case ErrorCode::kRefused:
-      s += ": refused";
+    case ErrorCode::kRefused:  // refusals say why in their own words
       break;
     case ErrorCode::kTimeout:
       s += ": timed out";

@@ -34,7 +34,9 @@ int cmd_run(const Args& args);
 int cmd_mosrun(const Args& args);
 int cmd_migrate(const Args& args);
 int cmd_where(const Args& args);
+int cmd_showmap(const Args& args);
+int cmd_mosctl(const Args& args);
+int cmd_keygen(const Args& args);  // cmd_keygen.cc: a new cluster key file  // cmd_mosctl.cc: openMosix mosctl  // cmd_showmap.cc: the node table in openMosix map rows
 int cmd_setpe(const Args& args);   // cmd_setpe.cc: setpe -w|-c|-r|-off|-p (the cluster map)
-int cmd_showmap(const Args& args);  // cmd_showmap.cc: the node table in openMosix map rows
 
 }  // namespace omx::cli

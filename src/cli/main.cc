@@ -24,6 +24,8 @@ const Command kCommands[] = {
     {"where", nullptr, cmd_where, "print the node a process runs on"},
     {"version", nullptr, [](const Args&) { std::puts("omx " OMX_VERSION); return 0; },
      "print the version"},
+    {"keygen", nullptr, cmd_keygen, "write a new cluster key file (mode 0600)"},
+    {"mosctl", "mosctl", cmd_mosctl, "node settings and per-node values (openMosix mosctl)"},
     {"showmap", "showmap", cmd_showmap, "show the cluster's node table (map rows)"},
     {"cluster", nullptr, cmd_cluster, "local cluster for tests and demos: up|exec|down|status"},
     {"control", nullptr, cmd_control, "send one request to omxd's control socket"},

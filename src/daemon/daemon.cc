@@ -75,6 +75,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options,
   if (!d->options_.state_dir.empty()) {
     OMX_ASSIGN(d->state_dir_, open_state_dir(d->options_.state_dir));
   }
+  OMX_TRY(d->settings_.load(d->state_dir_.valid() ? d->state_dir_.get() : -1));
   OMX_ASSIGN(d->ready_fd_, adopt_ready_fd(d->options_.ready_fd));
   return d;
 }
@@ -106,6 +107,7 @@ Status Daemon::start() {
   OMX_TRY(listener_.listen(listen_ip_, options_.port));
   node_.port = listener_.port();
   add_node_ops(control_, node_);
+  settings_.add_ops(control_);
   map_service_ = std::make_unique<MapService>(map_, listen_ip_);
   map_service_->add_ops(control_);
   signals_.add(SIGTERM);

@@ -28,6 +28,7 @@
 #include "daemon/control_server.h"
 #include "daemon/local_listener.h"
 #include "daemon/map_service.h"
+#include "daemon/node_settings.h"
 #include "daemon/options.h"
 #include "daemon/tcp_listener.h"
 
@@ -66,6 +67,7 @@ class Daemon {
   const std::string& listen_ip() const { return listen_ip_; }
 
   ControlServer& control() { return control_; }
+  SettingsStore& settings() { return settings_; }
   uint16_t wire_port() const { return listener_.port(); }
   const std::string& control_address() const { return control_address_; }
   cluster::NodeId node_id() const { return node_.self; }
@@ -88,6 +90,7 @@ class Daemon {
   TcpListener listener_;
   std::vector<std::unique_ptr<LocalListener>> local_services_;
   NodeContext node_;  // node_.map points at map_.map(); node_.self follows map changes
+  SettingsStore settings_;
   std::unique_ptr<MapService> map_service_;
   std::string control_address_;
   std::string listen_ip_;

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   // Children are reaped by the kernel (SIGCHLD ignored); they reset SIGCHLD for themselves.
   std::unique_ptr<daemon::ConnectionHandler> handler;
   std::optional<wire::Key> key;
+  migrate::GuestAcceptor* acceptor = nullptr;  // owned by `handler`
   if (!opts.key_file.empty()) {
     auto loaded = wire::load_key(opts.key_file);
     if (!loaded.ok()) {
@@ -44,13 +45,18 @@ int main(int argc, char** argv) {
       return 2;
     }
     key = *loaded;
-    handler = std::make_unique<migrate::GuestAcceptor>(opts.node_id, *key, opts.allow_root_guests);
+    acceptor = new migrate::GuestAcceptor(opts.node_id, *key, opts.allow_root_guests);
+    handler.reset(acceptor);
     ::signal(SIGCHLD, SIG_IGN);
   }
   auto d = daemon::Daemon::create(opts, std::move(handler));
   if (!d.ok()) {
     std::fprintf(stderr, "omxd: %s\n", d.error().message().c_str());
     return 2;
+  }
+  if (acceptor) {
+    daemon::Daemon* dp = d->get();
+    acceptor->set_block_check([dp] { return dp->settings().get().block; });
   }
   // Channels for local users' home supervisors (migrate/channel_broker.h): the key stays here.
   std::unique_ptr<migrate::ChannelBroker> broker;

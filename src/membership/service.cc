@@ -98,6 +98,7 @@ nlohmann::json Service::nodes_json() const {
                      {"state", state_name(m.state)},
                      {"source", source_name(m.source)}};
     if (m.last_heard_ms >= 0 && id != table_.self()) j["heard_ms_ago"] = now - m.last_heard_ms;
+    if (describe_) describe_(id, j);
     list.push_back(std::move(j));
   }
   return list;

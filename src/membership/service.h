@@ -48,6 +48,8 @@ class Service {
 
   void add_ops(daemon::ControlServer& server);
   void on_event(OnEvent f) { listeners_.push_back(std::move(f)); }
+  // Adds fields about node `id` to its "nodes" entry (the gossip service's load records).
+  void set_describer(std::function<void(cluster::NodeId, nlohmann::json&)> f) { describe_ = std::move(f); }
 
   struct Endpoint {
     std::string addr;
@@ -70,6 +72,7 @@ class Service {
   std::unique_ptr<Discovery> discovery_;
   asio::steady_timer tick_;
   std::vector<OnEvent> listeners_;
+  std::function<void(cluster::NodeId, nlohmann::json&)> describe_;
   bool running_ = false;
 };
 

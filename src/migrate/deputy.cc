@@ -19,6 +19,8 @@ constexpr uint64_t kEmptyMaskOffset = 0x100;
 
 uint64_t align16(uint64_t v) { return (v + 15) & ~uint64_t{15}; }
 
+auto log() { return log::get("deputy"); }
+
 }  // namespace
 
 Result<Deputy> Deputy::become(proc::Tracee t, proc::ScratchArea scratch,
@@ -63,7 +65,23 @@ Result<std::optional<SyscallReply>> Deputy::start(SyscallRequest req,
     return std::optional<SyscallReply>();
   }
   size_t before = signals.size();
-  OMX_TRY(unpark(signals));
+  OMX_ASSIGN(proc::StopEvent stop, t_.stop(&signals));
+  if (stop.kind == proc::StopEvent::Kind::kGroupStop) {
+    // Kernel quirk met here: on_stop() let a SIGSTOP act (PTRACE_CONT with SIGSTOP), so the
+    // deputy entered its group stop and its parent was told "stopped", but the supervisor had
+    // not yet reaped that PTRACE_EVENT_STOP when this request came. The PTRACE_INTERRUPT/
+    // waitpid of t_.stop() reaps it instead (a trap in a stopped group reports the stop
+    // signal, not SIGTRAP). Injecting now would PTRACE_CONT the deputy out of its job-control
+    // stop: it would run at home while its parent believes it stopped, and nothing would stop
+    // it again. Do what on_stop() does for that event (stay stopped, listen), and hold the
+    // call until SIGCONT, as when the stop was seen first.
+    log()->debug("deputy {}: call {} arrived as it entered a job-control stop; held", t_.pid(),
+                 req.nr);
+    stopped_ = true;
+    held_ = std::move(req);
+    OMX_TRY(t_.listen());
+    return std::optional<SyscallReply>();
+  }
   // A SIGSTOP held back while we stopped it must still stop it (the parent must see the
   // stop): raise it again once the call is under way; it is not forwarded twice.
   bool restop = std::any_of(signals.begin() + static_cast<long>(before), signals.end(),
@@ -139,6 +157,8 @@ Result<SyscallReply> Deputy::collect(int64_t result) {
 Result<Deputy::Event> Deputy::on_stop(const proc::StopEvent& e, std::vector<siginfo_t>& signals) {
   using K = proc::StopEvent::Kind;
   Event ev;
+  log()->debug("deputy {}: stop kind {} sig {} (call {}, stopped {})", t_.pid(),
+               static_cast<int>(e.kind), e.sig, call_.has_value(), stopped_);
   switch (e.kind) {
     case K::kExited:
     case K::kKilled:
@@ -148,7 +168,7 @@ Result<Deputy::Event> Deputy::on_stop(const proc::StopEvent& e, std::vector<sigi
     case K::kSignal: {
       if (call_ && e.sig == SIGTRAP) {
         OMX_ASSIGN(arch::Registers r, t_.get_regs());
-        if (r.ip() == scratch_.insn() + arch::kSyscallInsnSize + 1) {  // our int3: call done
+        if (r.ip() == call_done_ip()) {  // our int3: call done
           OMX_ASSIGN(ev.reply, collect(r.result()));
           return ev;
         }
@@ -181,6 +201,16 @@ Result<Deputy::Event> Deputy::on_stop(const proc::StopEvent& e, std::vector<sigi
     case K::kInterrupt:
       if (call_ && cancel_) {  // our cancel(): the call ends here
         OMX_ASSIGN(arch::Registers r, t_.get_regs());
+        if (r.ip() == call_done_ip()) {
+          // Kernel quirk: the call finished and its int3 already ran, but get_signal()
+          // reports a pending PTRACE_INTERRUPT trap before it dequeues signals, so the int3's
+          // SIGTRAP is still queued behind this stop. Resume: that SIGTRAP stop completes the
+          // call as usual. (Collecting here left the SIGTRAP to be taken for a signal sent to
+          // the deputy and forwarded to the body, which it killed.)
+          log()->debug("deputy {}: cancel met a finished call; its SIGTRAP completes it", t_.pid());
+          OMX_TRY(t_.cont(0));
+          return ev;
+        }
         int64_t result = r.ip() == scratch_.insn() ? arch::kERestartNoIntr  // not entered yet
                                                    : r.result();  // restart code or real result
         OMX_ASSIGN(ev.reply, collect(result));

@@ -71,6 +71,8 @@ class Deputy {
       : t_(std::move(t)), mem_(std::move(mem)), scratch_(s), base_(r) {}
   Status park();
   Result<SyscallReply> collect(int64_t result);
+  // Where the deputy stops once a call's `syscall; int3` has run: just past the int3.
+  uint64_t call_done_ip() const { return scratch_.insn() + arch::kSyscallInsnSize + 1; }
 
   // A forwarded call in progress: its buffers (input data dropped once written into the
   // deputy) and where they are in the deputy.

@@ -20,6 +20,7 @@ struct GuestConfig {
   uint32_t node_id = 0;
   bool allow_root = false;  // accept processes owned by uid 0
   wire::SessionOwner owner;  // whom the session acts for (the kSessionOwner frame)
+  bool blocked = false;      // this node refuses guests (mosctl block)
 };
 
 // The credentials the body runs with. A session owned by an ordinary user carries only that

@@ -18,7 +18,7 @@ constexpr wire::Duration kFirstFrameTimeout{10000};
 auto log() { return log::get("guest"); }
 
 [[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
-                             const wire::Key& key, bool allow_root) {
+                             const wire::Key& key, bool allow_root, bool blocked) {
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
   log::set_process_tag(fmt::format("node{} guest{}", node, getpid()));
   auto ch = wire::Channel::accept(std::move(fd), key, node, kHandshakeTimeout);
@@ -48,7 +48,7 @@ auto log() { return log::get("guest"); }
                 wire::msg_type_name(first->type));
     _exit(2);
   }
-  GuestConfig cfg{node, allow_root, std::move(*owner)};
+  GuestConfig cfg{node, allow_root, std::move(*owner), blocked};
   _exit(run_guest(std::move(*ch), *first, cfg));
 }
 
@@ -64,7 +64,7 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
     log()->error("fork for connection from {}: {}", peer.to_string(), strerror(errno));
     return;
   }
-  if (pid == 0) child_main(std::move(fd), peer, node_id_, key_, allow_root_);
+  if (pid == 0) child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_());
   children_.add(pid);
 }
 

@@ -12,6 +12,8 @@
 
 #include <sys/types.h>
 
+#include <functional>
+
 #include <string>
 
 #include "daemon/connection_handler.h"
@@ -26,12 +28,15 @@ class GuestAcceptor final : public daemon::ConnectionHandler {
   GuestAcceptor(uint32_t node_id, wire::Key key, bool allow_root)
       : node_id_(node_id), key_(key), allow_root_(allow_root), children_(kMaxGuests) {}
   void on_connection(ScopedFd fd, const daemon::PeerAddress& peer) override;
+  // Asked at each connection: true refuses the migration (mosctl block).
+  void set_block_check(std::function<bool()> f) { blocked_ = std::move(f); }
 
  private:
   uint32_t node_id_;
   wire::Key key_;
   bool allow_root_;
   ChildLimit children_;
+  std::function<bool()> blocked_;
 };
 
 }  // namespace omx::migrate

@@ -125,7 +125,8 @@ Result<ProcessImage> decode_image(std::span<const uint8_t> bytes) {
   ProcessImage img;
   OMX_ASSIGN(img.version, r.u32("version"));
   if (img.version != proc::kImageVersion)
-    return make_error(ErrorCode::kRefused, "process image version " + std::to_string(img.version));
+    return make_error(ErrorCode::kRefused, "process image version " + std::to_string(img.version) +
+                                               " is not supported here (run the same omx release on every node)");
   OMX_ASSIGN(img.kernel_release, r.str("kernel_release", 256));
   OMX_ASSIGN(uint32_t pid, r.u32("home_pid"));
   OMX_ASSIGN(uint32_t ppid, r.u32("home_ppid"));

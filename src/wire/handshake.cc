@@ -120,7 +120,7 @@ Status Handshake::on_peer_hello(std::span<const uint8_t> frame) {
   if (!hello.ok()) return fail(hello.error());
   if (hello->magic != kMagic || hello->version != kProtocolVersion) {
     return fail(make_error(ErrorCode::kRefused,
-                           fmt::format("handshake: hello says magic 0x{:08x} version {}",
+                           fmt::format("handshake: hello says magic 0x{:08x} version {}: not an omx node",
                                        hello->magic, hello->version)));
   }
   if (sodium_memcmp(hello->nonce.data(), mine_.nonce.data(), kNonceSize) == 0) {

@@ -22,14 +22,21 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # wait_state NODE ID STATE SOURCE LIMIT_MS: polls node NODE's table until node ID has STATE;
 # prints the time it was seen (ms, wall clock) or "never".
 wait_state() {
-  x "$D" "$1" env ${CTRL:+OMX_CONTROL=$CTRL} bash -c '
-    pat="\"id\":$1,\"port\":[0-9]*,\"self\":false,\"source\":\"$3\",\"state\":\"$2\""
-    end=$(($(date +%s%N) / 1000000 + $4))
-    while [ $(($(date +%s%N) / 1000000)) -lt $end ]; do
-      if omx control nodes | grep -q "$pat"; then echo $(($(date +%s%N) / 1000000)); exit; fi
-      sleep 0.02
-    done
-    echo never' _ "$2" "$3" "$4" "$5"
+  x "$D" "$1" env ${CTRL:+OMX_CONTROL=$CTRL} /usr/bin/python3 -c '
+import json, subprocess, sys, time
+node, state, source, limit = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+end = time.time() + limit / 1000
+while time.time() < end:
+    out = subprocess.run(["omx", "control", "nodes"], capture_output=True, text=True).stdout
+    try:
+        nodes = json.loads(out)["nodes"]
+    except (ValueError, KeyError):
+        nodes = []
+    if any(n["id"] == node and n["state"] == state and n["source"] == source for n in nodes):
+        print(int(time.time() * 1000))
+        sys.exit()
+    time.sleep(0.02)
+print("never")' "$2" "$3" "$4" "$5"
 }
 
 log "all three nodes up in every table"

@@ -49,7 +49,10 @@ stat_of() { json_get "$1" "j[\"$2\"]"; }
 # check_stats FILE MIGRATIONS WENT_HOME: the run made exactly MIGRATIONS moves (a number, or
 # "+" for at least one) and went home by itself WENT_HOME times (a number, or "+").
 check_stats() {
-  local f=$1 m w
+  local f=$1 m w i
+  # The supervisor writes the file when it sees the last process of the tree end, which may be
+  # just after the parent's wait returned (it is not the program's parent): give it 5 s.
+  for ((i = 0; i < 100; i++)); do [ -s "$f" ] && break; sleep 0.05; done
   [ -s "$f" ] || fail "no stats in $f"
   m=$(stat_of "$f" migrations)
   w=$(stat_of "$f" went_home)
