@@ -1,0 +1,70 @@
+// SpeedCalibration: the node's relative CPU speed (MOSIX/openMosix `speed`, standard 10000),
+// measured once at start-up by a short work loop, and overridable (mosctl setspeed N).
+//
+// Method. A fixed integer work chunk (a dependent multiply/xor-shift chain: no memory traffic,
+// no system calls, no vectorisation possible) is repeated for a wall-clock window, and the speed
+// is the number of chunks completed per second of *wall-clock* time, relative to the reference
+// rate:  speed = kStdSpeed * chunks_per_wall_second / kReferenceChunksPerSecond.
+// Wall-clock, not CPU time, is what makes a CPU quota visible: a process in a cgroup with
+// cpu.max "50000 100000" runs at full speed for 50 ms of every 100 ms period and is then
+// throttled, so its CPU-time rate is that of a full core while its wall-clock rate is half.
+// The window is a whole number of CFS bandwidth periods (default 200 ms = 2 x 100 ms): the
+// run/throttle pattern is periodic, so a window of whole periods sees the quota's exact share
+// whatever its phase. A short warm-up (10 ms) runs first so the core leaves low-power states.
+//
+// The reference (kReferenceChunksPerSecond) is one unthrottled core of the machine omx was
+// developed on (AMD EPYC, 2026; see the value's comment): that core is the "standard processor"
+// with speed 10000, as openMosix once chose a Pentium III (reference §4.2). Only ratios between
+// nodes matter to the balancer, and every node runs the same loop.
+//
+// A node shared with other busy tasks measures less than its hardware speed; that is intended:
+// it is the speed a migrated process would get there. Noise of a few percent is normal.
+//
+// Threading: calibrate_speed() runs on the calling thread and blocks for about window + warm-up.
+// NodeSpeed is a plain value.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace omx::gossip {
+
+// Chunks per second of one core of the reference machine (measured 2026-11-21 on the AMD EPYC
+// build host, best of 20 unthrottled 200 ms windows on an idle host; busy hosts measure less).
+inline constexpr double kReferenceChunksPerSecond = 148000.0;
+
+struct CalibrationOptions {
+  std::chrono::milliseconds window{200};
+  std::chrono::milliseconds warmup{10};
+};
+
+struct Calibration {
+  uint32_t speed = 0;               // kStdSpeed-relative; at least 1
+  double chunks_per_second = 0;     // wall-clock work rate
+  uint64_t chunks = 0;
+  std::chrono::nanoseconds wall{0};
+};
+
+Calibration calibrate_speed(const CalibrationOptions& options = {});
+
+// Converts a wall-clock work rate to a speed (pure; used by calibrate_speed and tests).
+uint32_t speed_from_rate(double chunks_per_second);
+
+// The speed a node reports: the measured one unless an administrator set one (mosctl setspeed).
+class NodeSpeed {
+ public:
+  explicit NodeSpeed(uint32_t measured = 0) : measured_(measured) {}
+  void set_measured(uint32_t s) { measured_ = s; }
+  void set_override(uint32_t s) { override_ = s; }  // mosctl setspeed N (N >= 1)
+  void clear_override() { override_.reset(); }
+  uint32_t measured() const { return measured_; }
+  std::optional<uint32_t> override_value() const { return override_; }
+  uint32_t effective() const { return override_ ? *override_ : measured_; }
+
+ private:
+  uint32_t measured_;
+  std::optional<uint32_t> override_;
+};
+
+}  // namespace omx::gossip
