@@ -8,9 +8,25 @@
 // Wall-clock, not CPU time, is what makes a CPU quota visible: a process in a cgroup with
 // cpu.max "50000 100000" runs at full speed for 50 ms of every 100 ms period and is then
 // throttled, so its CPU-time rate is that of a full core while its wall-clock rate is half.
-// The window is a whole number of CFS bandwidth periods (default 200 ms = 2 x 100 ms): the
-// run/throttle pattern is periodic, so a window of whole periods sees the quota's exact share
-// whatever its phase. A short warm-up (10 ms) runs first so the core leaves low-power states.
+//
+// The loop notes the time each chunk completes. The rate is the most work done in any span of
+// one CFS bandwidth period P (default 100 ms, the kernel's default cpu.max period) inside the
+// window, divided by P:
+//  * under a quota, every span of exactly one period holds exactly the quota's run time once the
+//    run/throttle pattern is established (a periodic pattern integrated over one full period does
+//    not depend on the phase), so the best span is quota x full speed;
+//  * a process that just started (or just joined its cgroup) has a fresh quota and may run for
+//    most of its first period (a plain 200 ms average gave 0.61 instead of 0.5 for half a core),
+//    so spans start only after the longest pause (>= kThrottleGap; a chunk normally takes a few
+//    microseconds) that leaves a whole period after it: under a quota that is a throttling
+//    pause, and throttled tasks resume exactly at a period boundary;
+//  * other tenants preempting us lower some spans, not all: taking the best span measures the
+//    CPU this node can give a process, not how busy it happens to be (that is the load's job).
+//    For the same reason the calibrating thread runs at nice -20 while it measures (when it may:
+//    root or CAP_SYS_NICE; restored afterwards): CFS then gives it nearly a whole core against
+//    nice-0 neighbours, while a cgroup CPU quota still throttles it (bandwidth control does not
+//    depend on priority).
+// Without a pause early enough to leave a whole period after it, spans start at the beginning.
 //
 // The reference (kReferenceChunksPerSecond) is one unthrottled core of the machine omx was
 // developed on (AMD EPYC, 2026; see the value's comment): that core is the "standard processor"
@@ -37,14 +53,19 @@ inline constexpr double kReferenceChunksPerSecond = 148000.0;
 struct CalibrationOptions {
   std::chrono::milliseconds window{200};
   std::chrono::milliseconds warmup{10};
+  std::chrono::milliseconds period{100};  // CFS bandwidth period (cpu.max second field)
+  bool boost_priority = true;             // nice -20 during the measurement, if permitted
 };
 
 struct Calibration {
   uint32_t speed = 0;               // kStdSpeed-relative; at least 1
   double chunks_per_second = 0;     // wall-clock work rate
   uint64_t chunks = 0;
-  std::chrono::nanoseconds wall{0};
+  std::chrono::nanoseconds wall{0};  // the span the rate was measured over (one period)
+  int resumptions = 0;               // pauses >= kThrottleGap seen (throttling or preemption)
 };
+
+inline constexpr std::chrono::milliseconds kThrottleGap{4};
 
 Calibration calibrate_speed(const CalibrationOptions& options = {});
 

@@ -3,11 +3,20 @@
 // the same quota as cpu.cfs_quota_us 50000 / cpu.cfs_period_us 100000) must measure about half the
 // speed of an unconstrained child measured in the same test. Runs are interleaved and the median
 // of the per-pair ratios is checked against 0.35..0.7 (wide: this is a shared 2-core machine).
+//
+// A pair counts only if the unconstrained child actually had a core: CPU time / wall time >= 0.8
+// over its calibration. On a saturated host (other tenants' sessions are fair-shared against ours
+// by autogroup, so even nice -20 gets half a core) an unconstrained process runs at half speed too,
+// a half-core quota no longer binds, and the ratio is ~1 for physical reasons, not because the
+// calibration is wrong. Up to 20 pairs are tried for 3 good ones; if the host never gives a free
+// process a core, the test exits 77 (skipped) saying so, rather than pass or fail on noise.
 // Exits 77 (skipped) without root or without a cpu controller we can use.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <time.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -83,28 +92,46 @@ class HalfCoreCgroup {
   const char* kind_;
 };
 
-// Runs calibrate_speed() in a child process, optionally inside `cgroup`; returns its work rate.
-double calibrate_in_child(const fs::path* cgroup) {
+struct ChildRun {
+  double rate = -1;      // chunks per wall second
+  double cpu_share = 0;  // thread CPU time / wall time during the calibration
+};
+
+double thread_cpu_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+double wall_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+// Runs calibrate_speed() in a child process, optionally inside `cgroup`.
+ChildRun calibrate_in_child(const fs::path* cgroup) {
   int fds[2];
   EXPECT_EQ(pipe(fds), 0);
   pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
     if (cgroup && !write_file(*cgroup / "cgroup.procs", std::to_string(getpid()))) _exit(3);
+    double c0 = thread_cpu_seconds(), w0 = wall_seconds();
     Calibration c = calibrate_speed();
-    double rate = c.chunks_per_second;
-    ssize_t n = write(fds[1], &rate, sizeof rate);
-    _exit(n == sizeof rate ? 0 : 4);
+    ChildRun run{c.chunks_per_second, (thread_cpu_seconds() - c0) / (wall_seconds() - w0)};
+    ssize_t n = write(fds[1], &run, sizeof run);
+    _exit(n == sizeof run ? 0 : 4);
   }
   close(fds[1]);
-  double rate = -1;
-  ssize_t n = read(fds[0], &rate, sizeof rate);
+  ChildRun run;
+  ssize_t n = read(fds[0], &run, sizeof run);
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-  EXPECT_EQ(n, static_cast<ssize_t>(sizeof rate));
-  return rate;
+  EXPECT_EQ(n, static_cast<ssize_t>(sizeof run));
+  return run;
 }
 
 TEST(SpeedCalibration, HalfCoreQuotaReportsAboutHalfSpeed) {
@@ -117,14 +144,23 @@ TEST(SpeedCalibration, HalfCoreQuotaReportsAboutHalfSpeed) {
     _exit(77);
   }
   std::vector<double> ratios;
-  for (int i = 0; i < 5; ++i) {
-    double free_rate = calibrate_in_child(nullptr);
-    double held_rate = calibrate_in_child(&cg->dir());
-    ASSERT_GT(free_rate, 0);
-    ASSERT_GT(held_rate, 0);
-    ratios.push_back(held_rate / free_rate);
-    std::printf("pair %d: unconstrained speed %u, half-core (%s) speed %u, ratio %.3f\n", i,
-                speed_from_rate(free_rate), cg->kind(), speed_from_rate(held_rate), ratios.back());
+  for (int i = 0; i < 20 && ratios.size() < 3; ++i) {
+    ChildRun free_run = calibrate_in_child(nullptr);
+    ChildRun held_run = calibrate_in_child(&cg->dir());
+    ASSERT_GT(free_run.rate, 0);
+    ASSERT_GT(held_run.rate, 0);
+    double ratio = held_run.rate / free_run.rate;
+    bool counted = free_run.cpu_share >= 0.8;
+    std::printf("pair %d: unconstrained speed %u (cpu share %.2f), half-core (%s) speed %u (cpu share "
+                "%.2f), ratio %.3f%s\n", i, speed_from_rate(free_run.rate), free_run.cpu_share,
+                cg->kind(), speed_from_rate(held_run.rate), held_run.cpu_share, ratio,
+                counted ? "" : "  (not counted: the host did not give the free run a core)");
+    if (counted) ratios.push_back(ratio);
+  }
+  if (ratios.size() < 3) {
+    std::fprintf(stderr, "skipped: host too busy: an unconstrained process never got 80%% of a core\n");
+    std::fflush(nullptr);
+    _exit(77);
   }
   std::sort(ratios.begin(), ratios.end());
   double median = ratios[ratios.size() / 2];
