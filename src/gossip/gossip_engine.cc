@@ -113,10 +113,20 @@ LoadRecord GossipEngine::own_record() const {
   return r;
 }
 
+Time GossipEngine::down_after() const {
+  // Expected interval between updates of one record at one holder: each node receives about
+  // (push_pull ? 2 : 1) messages per step, each carrying `window_` records about others.
+  double per_step = static_cast<double>(window_) * (config_.push_pull ? 2.0 : 1.0);
+  double refresh_ms = static_cast<double>(members_.size()) * static_cast<double>(config_.step.count()) /
+                      std::max(per_step, 1.0);
+  auto scaled = static_cast<int64_t>(config_.down_scale * refresh_ms);
+  return std::max(config_.down_after, Time(scaled));
+}
+
 bool GossipEngine::down_entry(const Entry& e, Time now) const {
   Time last = e.added_at;
   if (e.has_record) last = std::max(last, e.origin_time);
-  return now - last > config_.down_after;
+  return now - last > down_after();
 }
 
 std::optional<NodeId> GossipEngine::choose_peer(Time now) {
@@ -125,17 +135,30 @@ std::optional<NodeId> GossipEngine::choose_peer(Time now) {
   if (config_.peer_choice == PeerChoice::kUniform || uniform01() < config_.dead_probe_probability) {
     return any();
   }
-  // Rejection sampling is O(1) while most nodes are up; fall back to a scan when many are down.
-  for (int i = 0; i < 16; ++i) {
-    NodeId id = any();
-    if (!down_entry(*find(id), now)) return id;
+  if (uniform01() < config_.stalest_probability) {
+    // The live member whose record is oldest here: its reply refreshes it directly.
+    const Entry* stalest = nullptr;
+    for (NodeId id : members_) {
+      const Entry* e = find(id);
+      if (down_entry(*e, now)) continue;
+      Time t = e->has_record ? e->origin_time : e->added_at;
+      if (stalest == nullptr || t < (stalest->has_record ? stalest->origin_time : stalest->added_at)) stalest = e;
+    }
+    if (stalest != nullptr) return stalest->rec.node;
   }
-  std::vector<NodeId> up;
-  for (NodeId id : members_) {
-    if (!down_entry(*find(id), now)) up.push_back(id);
+  // Next live member of the shuffled deck; a new shuffle once it is used up. A member added
+  // meanwhile joins at the next shuffle; one removed is skipped.
+  for (size_t tries = 0; tries < 2; ++tries) {
+    while (deck_pos_ < deck_.size()) {
+      NodeId id = deck_[deck_pos_++];
+      const Entry* e = find(id);
+      if (e != nullptr && e->member && !down_entry(*e, now)) return id;
+    }
+    deck_ = members_;
+    for (size_t i = deck_.size(); i > 1; --i) std::swap(deck_[i - 1], deck_[next_random() % i]);
+    deck_pos_ = 0;
   }
-  if (up.empty()) return any();
-  return up[next_random() % up.size()];
+  return any();  // every member is down: keep probing
 }
 
 void GossipEngine::note_young(NodeId id, Time origin) {

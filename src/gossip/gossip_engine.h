@@ -22,12 +22,22 @@
 // only when chosen by chance: with push alone a node receives Poisson(1) messages per step and
 // sometimes none for seconds. Costs twice the messages.
 //
-// Peer choice (PeerChoice::kMinDead, MOSIX's default `mindead`): usually a uniformly random node
-// among those not considered down; with probability dead_probe_probability a uniformly random
-// node among all members, so a node that comes back is noticed. kUniform: always among all.
+// Peer choice (PeerChoice::kMinDead, MOSIX's default `mindead`): with probability
+// stalest_probability the live member whose record is oldest here (the push-pull reply then
+// refreshes that record directly: it trims the tail of the age distribution; measured with the
+// simulator: 1,000 nodes p99 79 s -> 67 s, 16 nodes max 2.7 s -> 2.3 s); otherwise the next
+// node, among those not considered down, of a freshly shuffled order of all members (each live node once per round,
+// as SWIM probes: random, but no node goes many steps without a message, which matters more for
+// the oldest record than for the median); with probability dead_probe_probability instead a
+// uniformly random member, dead or not, so a node that comes back is noticed. kUniform (MOSIX
+// `reg`): always a uniformly random member.
 //
-// Down detection: a node is down when no record younger than down_after is held about it
-// (a node just added gets down_after of grace from the moment it was added).
+// Down detection: a node is down when no record younger than down_after() is held about it (a
+// node just added gets that much grace from the moment it was added). down_after() is the
+// configured down_after (5 s), raised for large clusters to down_scale times the expected
+// interval between two updates of one record at one holder (members * step / (window * messages
+// received per step)): with window 16 and a 0.5 s step, a 1,000-node cluster refreshes a given
+// record at a given holder only every ~16 s on average, so 5 s would call most nodes dead.
 //
 // Membership: add_node/remove_node (from the map or from discovery). With learn_from_gossip, a
 // record about an unknown node adds it; a node removed with remove_node stays out (records about
@@ -64,9 +74,11 @@ struct GossipConfig {
   size_t window = 16;       // records about others per message
   size_t max_payload = kDefaultMaxPayload;
   Time down_after{5000};
+  double down_scale = 6;    // see down_after() above
   Time forward_max_age{5000};
   PeerChoice peer_choice = PeerChoice::kMinDead;
   double dead_probe_probability = 0.1;
+  double stalest_probability = 0.5;  // kMinDead: chance to push to the live node held oldest
   bool learn_from_gossip = true;
   bool push_pull = true;
   uint64_t seed = 1;        // the engine's RNG (peer choice, jitter)
@@ -144,6 +156,7 @@ class GossipEngine {
   std::optional<HeldRecord> record(NodeId id, Time now) const;
   std::vector<HeldRecord> records(Time now) const;  // every node with a record, self included
   bool is_down(NodeId id, Time now) const;
+  Time down_after() const;  // the effective threshold (see above)
   size_t known() const { return with_record_; }  // nodes with a record, self excluded
   // Calls f(record, age) for every held record about another node, without building a vector
   // (record.age_ms is not filled in). For the simulator's statistics.
@@ -194,6 +207,8 @@ class GossipEngine {
   std::vector<uint32_t> index_;  // node id -> slot + 1 in entries_ (0: unknown)
   std::vector<Entry> entries_;
   std::vector<NodeId> members_;  // for O(1) random choice
+  std::vector<NodeId> deck_;     // shuffled round of members for kMinDead
+  size_t deck_pos_ = 0;
   size_t with_record_ = 0;
   // The window_ + 1 youngest records (by origin time), unordered. Exact without scanning: an
   // entry's origin time only grows, so an entry outside this set can enter it only when it is

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <unordered_set>
+#include <algorithm>
 
 #include "wire/codec.h"
 
@@ -105,17 +105,19 @@ Result<GossipMessage> decode_gossip(std::span<const uint8_t> payload) {
   msg.flags = flags;
   std::vector<LoadRecord>& out = msg.records;
   out.reserve(count);
-  std::unordered_set<NodeId> seen;
   for (uint16_t i = 0; i < count; ++i) {
     LoadRecord rec = read_record(r);
     OMX_TRY(r.status());
     if (auto st = validate_record(rec); !st.ok()) {
       return bad(fmt::format("record {}: {}", i, st.error().what));
     }
-    if (!seen.insert(rec.node).second) {
-      return bad(fmt::format("record {}: node {} appears twice", i, rec.node));
-    }
     out.push_back(rec);
+  }
+  std::vector<NodeId> ids(out.size());
+  for (size_t i = 0; i < out.size(); ++i) ids[i] = out[i].node;
+  std::sort(ids.begin(), ids.end());
+  if (auto dup = std::adjacent_find(ids.begin(), ids.end()); dup != ids.end()) {
+    return bad(fmt::format("node {} appears twice", *dup));
   }
   OMX_TRY(r.expect_end());
   return msg;
