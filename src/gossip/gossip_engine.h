@@ -43,6 +43,25 @@
 // record about an unknown node adds it; a node removed with remove_node stays out (records about
 // it are ignored) until add_node is called for it again.
 //
+// Integration with omxd (asio), one engine per daemon:
+//  * Construct with GossipConfig{.self = this node's id, .generation = wall_clock_ms() at start}
+//    and the steady clock in ms; add_node() each node of the map and of discovery; remove_node()
+//    when the map drops one (setpe) or discovery expires it.
+//  * One steady_timer armed at next_tick(). On expiry: if (auto out = tick(now)), seal
+//    out->payload as a wire datagram (seal_datagram(key, MsgType::kGossipLoad, self,
+//    wall_clock_ms(), counter++, payload)) and send it to out->to's map address on the gossip UDP
+//    port; then re-arm at next_tick(). Nothing else is periodic in the engine.
+//  * For each datagram received: open_datagram + ReplayWindow::check, type kGossipLoad, then
+//    on_message(now, d.sender, d.payload). An error is a malformed or spoofed payload: log it
+//    (rate-limited) and drop it. If the result carries a reply, seal and send it to reply->to now.
+//  * A 100 ms timer samples LoadProbe::read_nr_running() into a LoadMeter; when a period (1 s)
+//    completes, set_local() with load = normalized_load(meter.upper_load(), speed, effective CPUs),
+//    memory and util from LoadProbe::read(), speed from NodeSpeed, the mosctl status bits, and
+//    the process counts.
+//  * mosctl: stay/lstay/block/quiet set status bits through set_local(); setspeed N sets the
+//    NodeSpeed override; getload/getspeed/getmem/getfree/getutil/status N read record(N, now);
+//    isup N is !is_down(N, now).
+//
 // Threading: not thread-safe; one engine is owned by one event loop (or one simulator).
 #pragma once
 
