@@ -11,8 +11,9 @@
 //            tag (wire/datagram.h); IP/UDP headers (28) are not counted
 //   rec/msg  records per message (own + window)
 // and, with --churn, how long until every live node marks a killed node down ("death seen"),
-// and until every live node holds a record of a newly started node ("join seen"). "down" uses the engine's down_after(): 5 s, raised with the cluster size (see
-// gossip_engine.h), so death is seen later in large clusters.
+// and until every live node holds a record of a newly started node ("join seen"). "down" uses
+// the engine's down_after(): 5 s, raised with the cluster size (see gossip_engine.h), so death
+// is seen later in large clusters.
 //
 // `--suite` runs the scenarios ./run bench prints: 16 nodes (push-pull with one node dying and
 // one joining, push only, 10 % loss), 1,000 nodes with window 8/16/32, step 250/500/1000 ms and
@@ -20,7 +21,6 @@
 // full map would make the simulator hold 10^8 records, ~7 GB; real nodes hold 10^4 each). About
 // 30-50 s of one core; `--quick` (no 10k case, shorter runs) about 15 s.
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -206,8 +206,8 @@ Result run(const Scenario& s) {
   for (NodeId id = 1; id <= s.nodes; ++id) recs1 += c.engine(id)->counters().sent_records;
   double msgs = static_cast<double>(net1.sent - net0.sent);
   r.msgs_per_node_s = msgs / static_cast<double>(live) / s.measure_s;
-  r.bytes_per_node_s = (static_cast<double>(net1.sent_bytes - net0.sent_bytes) +
-                        msgs * 68) / static_cast<double>(live) / s.measure_s;
+  r.bytes_per_node_s = (static_cast<double>(net1.sent_bytes - net0.sent_bytes) + msgs * 68) /
+                       static_cast<double>(live) / s.measure_s;
   r.recs_per_msg = msgs > 0 ? static_cast<double>(recs1 - recs0) / msgs : 0;
   if (s.churn > 0) churn(c, s, late, r);
   r.decode_errors = c.decode_errors();
@@ -224,7 +224,9 @@ void print_header() {
 void print_row(const Scenario& s, const Result& r) {
   double pairs = static_cast<double>(r.ages.count() + r.unknown);
   double known = pairs > 0 ? 100.0 * static_cast<double>(r.ages.count()) / pairs : 0;
-  auto share = [&](int64_t ms) { return pairs > 0 ? 100.0 * static_cast<double>(r.ages.below(ms)) / pairs : 0; };
+  auto share = [&](int64_t ms) {
+    return pairs > 0 ? 100.0 * static_cast<double>(r.ages.below(ms)) / pairs : 0;
+  };
   auto secs = [](double ms) { return ms / 1000.0; };
   char death[16] = "-", join[16] = "-";
   if (s.churn > 0) {
@@ -236,11 +238,14 @@ void print_row(const Scenario& s, const Result& r) {
   auto mark = [&](double ms) { return ms >= horizon_ms ? '*' : ' '; };
   double p50 = r.ages.percentile(0.5), p99 = r.ages.percentile(0.99);
   auto mx = static_cast<double>(r.ages.max());
-  std::printf("%-26s %6zu %4zu %5d %4s | %7.2fs%c%7.2fs%c%7.2fs%c%5.1f%% | %5.1f%% %5.1f%% | %6.2f %7.0f %5.1f | %6s %6s | %4.1fs\n",
-              s.name.c_str(), s.nodes, s.window, s.step_ms, s.push_pull ? "pp" : "push",
-              secs(p50), mark(p50), secs(p99), mark(p99), secs(mx), mark(mx), known, share(2000), share(5000),
-              r.msgs_per_node_s, r.bytes_per_node_s, r.recs_per_msg, death, join, r.wall_s);
-  if (r.decode_errors != 0) std::printf("  !! %llu decode errors\n", static_cast<unsigned long long>(r.decode_errors));
+  std::printf(
+      "%-26s %6zu %4zu %5d %4s | %7.2fs%c%7.2fs%c%7.2fs%c%5.1f%% | %5.1f%% %5.1f%% | %6.2f %7.0f "
+      "%5.1f | %6s %6s | %4.1fs\n",
+      s.name.c_str(), s.nodes, s.window, s.step_ms, s.push_pull ? "pp" : "push", secs(p50),
+      mark(p50), secs(p99), mark(p99), secs(mx), mark(mx), known, share(2000), share(5000),
+      r.msgs_per_node_s, r.bytes_per_node_s, r.recs_per_msg, death, join, r.wall_s);
+  if (r.decode_errors != 0)
+    std::printf("  !! %llu decode errors\n", static_cast<unsigned long long>(r.decode_errors));
   std::fflush(stdout);
 }
 
@@ -312,7 +317,8 @@ int main(int argc, char** argv) {
   app.add_option("--step-ms", s.step_ms, "gossip step")->check(CLI::Range(1, 60000));
   app.add_option("--jitter", s.jitter, "step jitter (fraction of the step)");
   app.add_flag("--push-only", push_only, "no push-pull replies");
-  app.add_flag("--learn", learn, "membership learned from gossip (32 bootstrap peers), not a full map");
+  app.add_flag("--learn", learn,
+               "membership learned from gossip (32 bootstrap peers), not a full map");
   app.add_option("--loss", s.loss, "datagram loss probability")->check(CLI::Range(0.0, 1.0));
   app.add_option("--latency-us", s.latency_us, "one-way base latency");
   app.add_option("--tail-us", s.tail_us, "mean of the exponential latency tail");
@@ -326,9 +332,10 @@ int main(int argc, char** argv) {
   s.push_pull = !push_only;
   s.full_membership = !learn;
 
-  std::printf("gossip simulation: same GossipEngine as omxd; latency 150 us + exp(100 us) one way; "
-              "ages are true ages (now - creation at the origin); '*' = as old as the simulation "
-              "(never refreshed since the start: a lower bound)\n");
+  std::printf(
+      "gossip simulation: same GossipEngine as omxd; latency 150 us + exp(100 us) one way; "
+      "ages are true ages (now - creation at the origin); '*' = as old as the simulation "
+      "(never refreshed since the start: a lower bound)\n");
   print_header();
   if (run_suite) {
     for (const Scenario& x : suite(quick)) print_row(x, run(x));

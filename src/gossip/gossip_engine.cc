@@ -117,8 +117,8 @@ Time GossipEngine::down_after() const {
   // Expected interval between updates of one record at one holder: each node receives about
   // (push_pull ? 2 : 1) messages per step, each carrying `window_` records about others.
   double per_step = static_cast<double>(window_) * (config_.push_pull ? 2.0 : 1.0);
-  double refresh_ms = static_cast<double>(members_.size()) * static_cast<double>(config_.step.count()) /
-                      std::max(per_step, 1.0);
+  double refresh_ms = static_cast<double>(members_.size()) *
+                      static_cast<double>(config_.step.count()) / std::max(per_step, 1.0);
   auto scaled = static_cast<int64_t>(config_.down_scale * refresh_ms);
   return std::max(config_.down_after, Time(scaled));
 }
@@ -142,7 +142,9 @@ std::optional<NodeId> GossipEngine::choose_peer(Time now) {
       const Entry* e = find(id);
       if (down_entry(*e, now)) continue;
       Time t = e->has_record ? e->origin_time : e->added_at;
-      if (stalest == nullptr || t < (stalest->has_record ? stalest->origin_time : stalest->added_at)) stalest = e;
+      if (stalest == nullptr ||
+          t < (stalest->has_record ? stalest->origin_time : stalest->added_at))
+        stalest = e;
     }
     if (stalest != nullptr) return stalest->rec.node;
   }
@@ -256,7 +258,8 @@ void GossipEngine::merge_one(const LoadRecord& r, Time now, MergeStats& st) {
   ++st.accepted;
 }
 
-Result<MergeStats> GossipEngine::on_message(Time now, NodeId from, std::span<const uint8_t> payload) {
+Result<MergeStats> GossipEngine::on_message(Time now, NodeId from,
+                                            std::span<const uint8_t> payload) {
   ++counters_.received;
   auto decoded = decode_gossip(payload);
   if (!decoded.ok()) {
@@ -266,9 +269,9 @@ Result<MergeStats> GossipEngine::on_message(Time now, NodeId from, std::span<con
   const std::vector<LoadRecord>& recs = decoded->records;
   if (recs.front().node != from) {
     ++counters_.rejected;
-    return make_error(ErrorCode::kProtocol,
-                      fmt::format("gossip from node {}: first record is about node {}", from,
-                                  recs.front().node));
+    return make_error(
+        ErrorCode::kProtocol,
+        fmt::format("gossip from node {}: first record is about node {}", from, recs.front().node));
   }
   MergeStats st;
   for (const LoadRecord& r : recs) merge_one(r, now, st);

@@ -27,7 +27,8 @@ uint64_t next_cpu_use(uint64_t old_use, uint64_t new_use) {
 }
 
 uint32_t normalized_load(uint64_t load, uint32_t speed, double effective_cpus) {
-  double capacity = static_cast<double>(std::max<uint32_t>(speed, 1)) * std::max(1.0, effective_cpus);
+  double capacity =
+      static_cast<double>(std::max<uint32_t>(speed, 1)) * std::max(1.0, effective_cpus);
   double v = std::round(static_cast<double>(load) * kStdSpeed / capacity);
   if (v >= static_cast<double>(std::numeric_limits<uint32_t>::max())) {
     return std::numeric_limits<uint32_t>::max();

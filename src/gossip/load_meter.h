@@ -10,7 +10,7 @@
 //   scaled      = load * kMeanLoadScale (128)
 //   mean_load   = scaled > mean ? (5*mean + 3*scaled) / 8 : scaled     rises slowly, falls at once
 //   upper_load  = load >= upper ? load : (7*upper + load) / 8          rises at once, falls slowly
-//   mean_load() = (mean + 64) / 128                                     (rounded back to load units)
+//   mean_load() = (mean + 64) / 128                                     (back to load units)
 //
 // kLoadPerProcess = 100 is openMosix's unit: its kernels ran at HZ = 100 and accumulated once per
 // tick, so a single CPU-bound process gave load 100. upper_load is what a node exports to others
@@ -38,7 +38,7 @@ inline constexpr uint64_t kMeanLoadScale = 128;
 uint64_t next_mean_load(uint64_t old_scaled, uint64_t new_scaled);
 uint64_t next_upper_load(uint64_t old_load, uint64_t new_load);
 uint64_t next_process_load(uint64_t old_load, uint64_t new_load);  // (5*old + 3*new) / 8
-uint64_t next_cpu_use(uint64_t old_use, uint64_t new_use);        // ceil((3*old + new) / 4)
+uint64_t next_cpu_use(uint64_t old_use, uint64_t new_use);         // ceil((3*old + new) / 4)
 
 // load * kStdSpeed / (speed * max(1, effective_cpus)), rounded to nearest; saturates at u32 max.
 uint32_t normalized_load(uint64_t load, uint32_t speed, double effective_cpus);
@@ -52,7 +52,7 @@ class LoadMeter {
   // Ends the period early with whatever samples there are (false, and nothing changes, if none).
   bool finish_period();
 
-  uint64_t period_load() const { return period_load_; }   // last period's raw load
+  uint64_t period_load() const { return period_load_; }  // last period's raw load
   uint64_t mean_load_scaled() const { return mean_scaled_; }
   uint64_t mean_load() const { return (mean_scaled_ + kMeanLoadScale / 2) / kMeanLoadScale; }
   uint64_t upper_load() const { return upper_; }

@@ -48,11 +48,11 @@ Result<uint8_t> parse_memory_pressure_util(std::string_view pressure);
 std::optional<std::string> parse_own_cgroup(std::string_view proc_self_cgroup, bool v2);
 
 struct LoadInputs {
-  uint32_t nr_running = 0;       // runnable tasks, the reader excluded
+  uint32_t nr_running = 0;  // runnable tasks, the reader excluded
   MemInfo mem;
-  double online_cpus = 1;        // in our affinity mask
-  double effective_cpus = 1;     // min(online, cgroup quota)
-  std::optional<double> quota;   // tightest cgroup CPU quota, if any
+  double online_cpus = 1;       // in our affinity mask
+  double effective_cpus = 1;    // min(online, cgroup quota)
+  std::optional<double> quota;  // tightest cgroup CPU quota, if any
   uint8_t util = 100;
 };
 

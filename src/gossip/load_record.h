@@ -13,7 +13,7 @@
 //
 //   offset size field
 //        0    1 format     kGossipFormat (1)
-//        1    1 flags      kWantReply (bit 0: push-pull, please answer); other bits reserved (rejected)
+//        1    1 flags      kWantReply (bit 0: push-pull, please answer); others reserved
 //        2    2 count      number of records, 1..kMaxRecordsPerMessage
 //        4  45*count records; records[0] is the sender's own record (its node == datagram sender)
 //
@@ -22,8 +22,8 @@
 //     u16 status  u32 free_mem_mib  u32 total_mem_mib  u16 local_procs  u16 guests
 //
 // The decoder rejects, with the reason: truncation, trailing bytes, a count that does not match
-// the length (so a huge count allocates nothing), unknown format or reserved flags, node ids outside
-// 1..65535, a node twice in one message, util > 100, speed or ncpus 0, free > total memory,
+// the length (so a huge count allocates nothing), unknown format or reserved flags, node ids
+// outside 1..65535, a node twice in one message, util > 100, speed or ncpus 0, free > total memory,
 // unknown status bits, ages beyond kMaxAgeMs.
 //
 // Threading: plain values and pure functions.
@@ -67,12 +67,12 @@ inline constexpr uint32_t kMaxAgeMs = 0x7fffffff;  // ~24.8 days; older is nonse
 // 1400 bytes, under a 1500-byte MTU with IP/UDP headers and some tunnel slack: no fragments.
 inline constexpr size_t kDefaultMaxPayload = 1400 - 68;
 
-struct LoadRecord {  // fields ordered to keep the struct small (48 bytes; held N times)
+struct LoadRecord {         // fields ordered to keep the struct small (48 bytes; held N times)
   uint64_t generation = 0;  // origin's run (see above)
   NodeId node = 0;
-  uint32_t seq = 0;         // origin's record counter within the run
-  uint32_t age_ms = 0;      // as known to the holder that sent it
-  uint32_t load = 0;        // speed-normalised load (LoadMeter; 100 = one process, std CPU)
+  uint32_t seq = 0;     // origin's record counter within the run
+  uint32_t age_ms = 0;  // as known to the holder that sent it
+  uint32_t load = 0;    // speed-normalised load (LoadMeter; 100 = one process, std CPU)
   uint32_t speed = kStdSpeed;
   uint32_t free_mem_mib = 0;
   uint32_t total_mem_mib = 0;

@@ -107,7 +107,8 @@ Calibration calibrate_speed(const CalibrationOptions& options) {
   done.insert(done.begin(), start);  // span boundaries: the window start counts as a completion
   c.chunks = best_span(done, resume ? *resume + 1 : 0, options.period);
   c.wall = options.period;
-  c.chunks_per_second = static_cast<double>(c.chunks) / std::chrono::duration<double>(c.wall).count();
+  c.chunks_per_second =
+      static_cast<double>(c.chunks) / std::chrono::duration<double>(c.wall).count();
   c.speed = speed_from_rate(c.chunks_per_second);
   return c;
 }

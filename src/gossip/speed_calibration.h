@@ -58,8 +58,8 @@ struct CalibrationOptions {
 };
 
 struct Calibration {
-  uint32_t speed = 0;               // kStdSpeed-relative; at least 1
-  double chunks_per_second = 0;     // wall-clock work rate
+  uint32_t speed = 0;            // kStdSpeed-relative; at least 1
+  double chunks_per_second = 0;  // wall-clock work rate
   uint64_t chunks = 0;
   std::chrono::nanoseconds wall{0};  // the span the rate was measured over (one period)
   int resumptions = 0;               // pauses >= kThrottleGap seen (throttling or preemption)

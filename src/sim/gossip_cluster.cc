@@ -5,8 +5,10 @@ namespace omx::sim {
 using gossip::NodeId;
 
 GossipCluster::GossipCluster(GossipClusterOptions options)
-    : options_(options), network_(queue_, options.link, options.seed * 7919 + 1),
-      nodes_(options.nodes + 1), rng_(options.seed) {
+    : options_(options),
+      network_(queue_, options.link, options.seed * 7919 + 1),
+      nodes_(options.nodes + 1),
+      rng_(options.seed) {
   OMX_CHECK(options_.nodes >= 1 && options_.nodes <= gossip::kMaxNodeId, "sim: %zu nodes",
             options_.nodes);
   network_.set_receiver([this](SimNodeId from, SimNodeId to, std::vector<uint8_t> p) {

@@ -23,8 +23,8 @@
 namespace omx::sim {
 
 struct GossipClusterOptions {
-  size_t nodes = 16;                // ids 1..nodes
-  gossip::GossipConfig engine;      // self, generation and seed are set per node
+  size_t nodes = 16;            // ids 1..nodes
+  gossip::GossipConfig engine;  // self, generation and seed are set per node
   LinkModel link;
   uint64_t seed = 1;
   // true: every node starts knowing every other (a static map). false: each starts knowing
@@ -41,9 +41,7 @@ class GossipCluster {
   SimNetwork& network() { return network_; }
   SimTime now() const { return queue_.now(); }
   size_t size() const { return options_.nodes; }
-  static gossip::Time engine_time(SimTime t) {
-    return std::chrono::duration_cast<gossip::Time>(t);
-  }
+  static gossip::Time engine_time(SimTime t) { return std::chrono::duration_cast<gossip::Time>(t); }
 
   void start_all();
   void start_node(gossip::NodeId id);  // (re)start with a new generation

@@ -1,11 +1,12 @@
 // GossipEngine: merge rules, window selection, ages, down detection, peer choice, membership,
 // quiet; and a small simulated cluster (same engine, sim/) converging within a bound.
+#include "gossip/gossip_engine.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
-#include "gossip/gossip_engine.h"
 #include "sim/gossip_cluster.h"
 
 namespace omx::gossip {
@@ -191,7 +192,8 @@ TEST(GossipEngine, StepIsJitteredAroundTheConfiguredValue) {
     sum += static_cast<double>(g);
   }
   EXPECT_NEAR(sum / static_cast<double>(gaps.size()), 500.0, 25.0);
-  EXPECT_NE(*std::min_element(gaps.begin(), gaps.end()), *std::max_element(gaps.begin(), gaps.end()));
+  EXPECT_NE(*std::min_element(gaps.begin(), gaps.end()),
+            *std::max_element(gaps.begin(), gaps.end()));
 }
 
 TEST(GossipEngine, SeqAdvancesPerMessageAndAgeIsZero) {

@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "gossip/load_meter.h"
-#include "gossip/load_record.h"
 #include "gossip/load_probe.h"
+#include "gossip/load_record.h"
 #include "gossip/speed_calibration.h"
 
 namespace omx::gossip {
@@ -15,20 +15,20 @@ namespace {
 
 TEST(LoadMeter, MeanRisesSlowlyFallsAtOnce) {
   // scaled values (x128): rise 0 -> 12800 takes 5:3 steps, a fall is taken at once.
-  EXPECT_EQ(next_mean_load(0, 12800), 4800u);      // (5*0 + 3*12800) / 8
-  EXPECT_EQ(next_mean_load(4800, 12800), 7800u);   // (24000 + 38400) / 8
-  EXPECT_EQ(next_mean_load(7800, 12800), 9675u);   // (39000 + 38400) / 8
-  EXPECT_EQ(next_mean_load(9675, 100), 100u);      // falls at once
-  EXPECT_EQ(next_mean_load(500, 500), 500u);       // equal: taken as is
-  EXPECT_EQ(next_mean_load(3, 4), 3u);             // (15 + 12) / 8 = 3, truncating
+  EXPECT_EQ(next_mean_load(0, 12800), 4800u);     // (5*0 + 3*12800) / 8
+  EXPECT_EQ(next_mean_load(4800, 12800), 7800u);  // (24000 + 38400) / 8
+  EXPECT_EQ(next_mean_load(7800, 12800), 9675u);  // (39000 + 38400) / 8
+  EXPECT_EQ(next_mean_load(9675, 100), 100u);     // falls at once
+  EXPECT_EQ(next_mean_load(500, 500), 500u);      // equal: taken as is
+  EXPECT_EQ(next_mean_load(3, 4), 3u);            // (15 + 12) / 8 = 3, truncating
 }
 
 TEST(LoadMeter, UpperRisesAtOnceFallsSlowly) {
   EXPECT_EQ(next_upper_load(0, 100), 100u);
   EXPECT_EQ(next_upper_load(100, 100), 100u);
-  EXPECT_EQ(next_upper_load(100, 0), 87u);   // (700 + 0) / 8 = 87
-  EXPECT_EQ(next_upper_load(87, 0), 76u);    // 609 / 8
-  EXPECT_EQ(next_upper_load(76, 20), 69u);   // (532 + 20) / 8
+  EXPECT_EQ(next_upper_load(100, 0), 87u);  // (700 + 0) / 8 = 87
+  EXPECT_EQ(next_upper_load(87, 0), 76u);   // 609 / 8
+  EXPECT_EQ(next_upper_load(76, 20), 69u);  // (532 + 20) / 8
   EXPECT_EQ(next_upper_load(69, 300), 300u);
 }
 
@@ -47,7 +47,7 @@ TEST(LoadMeter, PeriodLoadIsAccumulatedRunQueueScaledTo100PerProcess) {
   EXPECT_TRUE(m.sample(2));
   EXPECT_EQ(m.period_load(), 150u);
   EXPECT_EQ(m.mean_load_scaled(), (0 + 3 * 150 * 128) / 8);  // 7200
-  EXPECT_EQ(m.mean_load(), (7200u + 64) / 128);               // 56
+  EXPECT_EQ(m.mean_load(), (7200u + 64) / 128);              // 56
   EXPECT_EQ(m.upper_load(), 150u);
   EXPECT_EQ(m.periods(), 1u);
 }
@@ -80,11 +80,11 @@ TEST(LoadMeter, FinishPeriodEarlyUsesSamplesTaken) {
 
 TEST(LoadMeter, NormalisationBySpeedAndCpus) {
   EXPECT_EQ(normalized_load(100, kStdSpeed, 1), 100u);
-  EXPECT_EQ(normalized_load(100, 20000, 1), 50u);   // twice as fast looks half as loaded
-  EXPECT_EQ(normalized_load(100, 5000, 1), 200u);   // e.g. half a core by quota
-  EXPECT_EQ(normalized_load(400, 10000, 4), 100u);  // four CPUs
-  EXPECT_EQ(normalized_load(100, 5000, 0.5), 200u); // quota < 1 is in the speed already
-  EXPECT_EQ(normalized_load(100, 0, 1), 1000000u);  // speed 0 treated as 1
+  EXPECT_EQ(normalized_load(100, 20000, 1), 50u);    // twice as fast looks half as loaded
+  EXPECT_EQ(normalized_load(100, 5000, 1), 200u);    // e.g. half a core by quota
+  EXPECT_EQ(normalized_load(400, 10000, 4), 100u);   // four CPUs
+  EXPECT_EQ(normalized_load(100, 5000, 0.5), 200u);  // quota < 1 is in the speed already
+  EXPECT_EQ(normalized_load(100, 0, 1), 1000000u);   // speed 0 treated as 1
   EXPECT_EQ(normalized_load(UINT64_MAX / 2, 1, 1), UINT32_MAX);
 }
 
@@ -94,7 +94,8 @@ TEST(LoadProbe, ParsesProcFiles) {
   EXPECT_FALSE(parse_procs_running("procs_running x\n").ok());
   EXPECT_EQ(*parse_loadavg_running("1.43 1.30 1.22 4/105 17700\n"), 4u);
   EXPECT_FALSE(parse_loadavg_running("1.0 2.0\n").ok());
-  auto mi = parse_meminfo("MemTotal:       24000000 kB\nMemFree:  100 kB\nMemAvailable:   20000000 kB\n");
+  auto mi =
+      parse_meminfo("MemTotal:       24000000 kB\nMemFree:  100 kB\nMemAvailable:   20000000 kB\n");
   ASSERT_TRUE(mi.ok());
   EXPECT_EQ(mi->total_kib, 24000000u);
   EXPECT_EQ(mi->available_kib, 20000000u);

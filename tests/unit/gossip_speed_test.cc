@@ -14,9 +14,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -59,10 +58,12 @@ class HalfCoreCgroup {
       std::string ctrls = read_file(fs::path(root) / "cgroup.controllers");
       if (ctrls.find("cpu") == std::string::npos) continue;
       std::string sub = read_file(fs::path(root) / "cgroup.subtree_control");
-      if (sub.find("cpu") == std::string::npos) write_file(fs::path(root) / "cgroup.subtree_control", "+cpu");
+      if (sub.find("cpu") == std::string::npos)
+        write_file(fs::path(root) / "cgroup.subtree_control", "+cpu");
       fs::path dir = fs::path(root) / name;
       if (mkdir(dir.c_str(), 0755) != 0) continue;
-      if (write_file(dir / "cpu.max", "50000 100000")) return HalfCoreCgroup(dir, "cgroup v2 cpu.max");
+      if (write_file(dir / "cpu.max", "50000 100000"))
+        return HalfCoreCgroup(dir, "cgroup v2 cpu.max");
       rmdir(dir.c_str());
     }
     // cgroup v1 cpu controller.
@@ -79,7 +80,9 @@ class HalfCoreCgroup {
     *why = "no usable cgroup cpu controller (v2 cpu.max or v1 cpu.cfs_quota_us)";
     return std::nullopt;
   }
-  HalfCoreCgroup(HalfCoreCgroup&& o) noexcept : dir_(std::move(o.dir_)), kind_(o.kind_) { o.dir_.clear(); }
+  HalfCoreCgroup(HalfCoreCgroup&& o) noexcept : dir_(std::move(o.dir_)), kind_(o.kind_) {
+    o.dir_.clear();
+  }
   ~HalfCoreCgroup() {
     if (!dir_.empty()) rmdir(dir_.c_str());  // empty by then: the child has exited
   }
@@ -151,14 +154,17 @@ TEST(SpeedCalibration, HalfCoreQuotaReportsAboutHalfSpeed) {
     ASSERT_GT(held_run.rate, 0);
     double ratio = held_run.rate / free_run.rate;
     bool counted = free_run.cpu_share >= 0.8;
-    std::printf("pair %d: unconstrained speed %u (cpu share %.2f), half-core (%s) speed %u (cpu share "
-                "%.2f), ratio %.3f%s\n", i, speed_from_rate(free_run.rate), free_run.cpu_share,
-                cg->kind(), speed_from_rate(held_run.rate), held_run.cpu_share, ratio,
-                counted ? "" : "  (not counted: the host did not give the free run a core)");
+    std::printf(
+        "pair %d: unconstrained speed %u (cpu share %.2f), half-core (%s) speed %u (cpu share "
+        "%.2f), ratio %.3f%s\n",
+        i, speed_from_rate(free_run.rate), free_run.cpu_share, cg->kind(),
+        speed_from_rate(held_run.rate), held_run.cpu_share, ratio,
+        counted ? "" : "  (not counted: the host did not give the free run a core)");
     if (counted) ratios.push_back(ratio);
   }
   if (ratios.size() < 3) {
-    std::fprintf(stderr, "skipped: host too busy: an unconstrained process never got 80%% of a core\n");
+    std::fprintf(stderr,
+                 "skipped: host too busy: an unconstrained process never got 80%% of a core\n");
     std::fflush(nullptr);
     _exit(77);
   }
