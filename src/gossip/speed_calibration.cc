@@ -38,12 +38,20 @@ uint32_t speed_from_rate(double chunks_per_second) {
 
 namespace {
 
-// Most chunks completed within any span of `period` starting at or after index `from`.
-uint64_t best_span(const std::vector<std::chrono::steady_clock::time_point>& t, size_t from,
-                   std::chrono::nanoseconds period) {
+using TimePoint = std::chrono::steady_clock::time_point;
+
+// Chunks completed in [from, from + period) (t is sorted).
+uint64_t work_in(const std::vector<TimePoint>& t, TimePoint from, std::chrono::nanoseconds period) {
+  auto lo = std::lower_bound(t.begin(), t.end(), from);
+  auto hi = std::lower_bound(t.begin(), t.end(), from + period);
+  return static_cast<uint64_t>(hi - lo);
+}
+
+// Most chunks completed within any span of `period` (t[0] is the window start).
+uint64_t best_span(const std::vector<TimePoint>& t, std::chrono::nanoseconds period) {
   uint64_t best = 0;
-  size_t j = from;
-  for (size_t i = from; i < t.size(); ++i) {
+  size_t j = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
     if (t.back() - t[i] < period) break;  // no whole span left
     while (j + 1 < t.size() && t[j + 1] - t[i] <= period) ++j;
     best = std::max<uint64_t>(best, j - i);
@@ -51,7 +59,42 @@ uint64_t best_span(const std::vector<std::chrono::steady_clock::time_point>& t, 
   return best;
 }
 
-}  // namespace
+// Most chunks in a whole period aligned on `anchor` (a period boundary), inside the window.
+uint64_t best_aligned(const std::vector<TimePoint>& t, TimePoint anchor,
+                      std::chrono::nanoseconds period) {
+  while (anchor - period >= t.front()) anchor -= period;
+  uint64_t best = 0;
+  for (TimePoint a = anchor; a + period <= t.back(); a += period) {
+    best = std::max(best, work_in(t, a, period));
+  }
+  return best;
+}
+
+// A period boundary: a resumption after a pause that recurs a whole number of periods later
+// (within 1 ms), or else the resumption after the longest pause of at least period / 10.
+std::optional<TimePoint> find_boundary(
+    const std::vector<std::pair<TimePoint, std::chrono::nanoseconds>>& resumed,
+    std::chrono::nanoseconds period) {
+  using std::chrono::milliseconds;
+  for (size_t i = 0; i < resumed.size(); ++i) {
+    for (size_t j = i + 1; j < resumed.size(); ++j) {
+      auto off = (resumed[j].first - resumed[i].first) % period;
+      if (resumed[j].first - resumed[i].first >= period - milliseconds(1) &&
+          (off < milliseconds(1) || off > period - milliseconds(1))) {
+        return resumed[i].first;
+      }
+    }
+  }
+  std::optional<TimePoint> best;
+  std::chrono::nanoseconds longest{0};
+  for (const auto& [when, gap] : resumed) {
+    if (gap >= period / 10 && gap > longest) {
+      longest = gap;
+      best = when;
+    }
+  }
+  return best;
+}
 
 // Raises the calling thread to nice -20 for its lifetime, when permitted (Linux setpriority
 // with PRIO_PROCESS and a thread id acts on that thread only).
@@ -73,6 +116,8 @@ class NiceBoost {
   std::optional<int> old_;
 };
 
+}  // namespace
+
 Calibration calibrate_speed(const CalibrationOptions& options) {
   using Clock = std::chrono::steady_clock;
   NiceBoost boost(options.boost_priority);
@@ -83,29 +128,22 @@ Calibration calibrate_speed(const CalibrationOptions& options) {
   done.reserve(65536);
   Calibration c;
   auto start = Clock::now();
-  auto end = start + std::max(options.window, options.period);
+  auto end = start + std::max(options.window, options.period * 2);
+  done.push_back(start);  // the window start counts as a completion (span boundary)
+  std::vector<std::pair<Clock::time_point, std::chrono::nanoseconds>> resumed;
   Clock::time_point now = start, prev = start;
-  // The resumption after the longest pause that still leaves a whole period: under a quota
-  // that is a throttling pause (tens of ms), which ends at a period boundary; preemption by
-  // other tenants makes shorter pauses.
-  std::optional<size_t> resume;
-  Clock::duration longest{0};
   do {
     x = work_chunk(x);
     now = Clock::now();
-    if (now - prev >= kThrottleGap) {
-      ++c.resumptions;
-      if (now - prev > longest && end - now >= options.period) {
-        longest = now - prev;
-        resume = done.size();
-      }
-    }
+    if (now - prev >= kThrottleGap) resumed.push_back({now, now - prev});
     done.push_back(now);
     prev = now;
   } while (now < end);
   g_sink = x;
-  done.insert(done.begin(), start);  // span boundaries: the window start counts as a completion
-  c.chunks = best_span(done, resume ? *resume + 1 : 0, options.period);
+  c.resumptions = static_cast<int>(resumed.size());
+  std::optional<Clock::time_point> boundary = find_boundary(resumed, options.period);
+  c.chunks =
+      boundary ? best_aligned(done, *boundary, options.period) : best_span(done, options.period);
   c.wall = options.period;
   c.chunks_per_second =
       static_cast<double>(c.chunks) / std::chrono::duration<double>(c.wall).count();

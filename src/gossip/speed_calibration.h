@@ -9,18 +9,20 @@
 // cpu.max "50000 100000" runs at full speed for 50 ms of every 100 ms period and is then
 // throttled, so its CPU-time rate is that of a full core while its wall-clock rate is half.
 //
-// The loop notes the time each chunk completes. The rate is the most work done in any span of
-// one CFS bandwidth period P (default 100 ms, the kernel's default cpu.max period) inside the
-// window, divided by P:
-//  * under a quota, every span of exactly one period holds exactly the quota's run time once the
-//    run/throttle pattern is established (a periodic pattern integrated over one full period does
-//    not depend on the phase), so the best span is quota x full speed;
-//  * a process that just started (or just joined its cgroup) has a fresh quota and may run for
-//    most of its first period (a plain 200 ms average gave 0.61 instead of 0.5 for half a core),
-//    so spans start only after the longest pause (>= kThrottleGap; a chunk normally takes a few
-//    microseconds) that leaves a whole period after it: under a quota that is a throttling
-//    pause, and throttled tasks resume exactly at a period boundary;
-//  * other tenants preempting us lower some spans, not all: taking the best span measures the
+// The loop notes the time each chunk completes and each resumption after a pause of at least
+// kThrottleGap (a chunk normally takes a few microseconds). The rate is the most work done in one
+// CFS bandwidth period P (default 100 ms, the kernel's default cpu.max period), divided by P:
+//  * under a quota, a throttled task resumes exactly when the period timer refills the quota, so
+//    resumptions a whole number of periods apart (within 1 ms) mark the period boundaries; the
+//    spans measured are then whole periods *aligned on those boundaries*, and each such period
+//    holds at most the quota's run time however the task was delayed (an unaligned span could
+//    hold the end of one period's allowance and the start of the next's, up to twice the quota,
+//    after a delay by other tenants; and a task that just joined its cgroup starts with a full
+//    allowance mid-period). Without two such resumptions, the resumption after the longest
+//    pause of at least P / 10 is taken as the boundary;
+//  * without such pauses (no quota, or a quota of a whole core or more), the best span of length
+//    P anywhere in the window;
+//  * other tenants preempting us lower some periods, not all: taking the best period measures the
 //    CPU this node can give a process, not how busy it happens to be (that is the load's job).
 //    For the same reason the calibrating thread runs at nice -20 while it measures (when it may:
 //    root or CAP_SYS_NICE; restored afterwards): CFS then gives it nearly a whole core against
