@@ -14,6 +14,7 @@
 #include "daemon/control_address.h"
 #include "migrate/channel_broker.h"
 #include "migrate/guest_acceptor.h"
+#include "membership/gossip_service.h"
 #include "membership/service.h"
 #include "wire/key.h"
 
@@ -101,8 +102,25 @@ int main(int argc, char** argv) {
     return 1;
   }
   members.add_ops((*d)->control());
+  // Load information (membership/gossip_service.h): needs the key, as every datagram is sealed.
+  std::unique_ptr<membership::GossipService> gossip;
+  if (key) {
+    membership::GossipOptions gopts;
+    gopts.port = opts.gossip_port;
+    if (opts.speed) gopts.speed = opts.speed;
+    gossip = std::make_unique<membership::GossipService>((*d)->io(), *key, members,
+                                                         (*d)->settings(), gopts);
+    if (auto st = gossip->start(); !st.ok()) {
+      std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
+      return 1;
+    }
+    gossip->add_ops((*d)->control());
+  }
   members_ptr = &members;
-  (*d)->on_shutdown([&members] { members.stop(); });
+  (*d)->on_shutdown([&members, &gossip] {
+    members.stop();
+    if (gossip) gossip->stop();
+  });
   (*d)->run();
   return 0;
 }
