@@ -45,6 +45,10 @@
 #     (median, p99, max), messages and bytes per node per second, and how they change with the
 #     window and the step (see gossip_sim.cc). Printed as its own table; ~30-50 s (--quick ~15 s).
 #
+# (e) Gossip freshness on a real 16-node namespaced cluster (bench/membership_bench.sh, ~15 s):
+#     record ages held by every node about every other, median/p99/max, against the simulator
+#     with the same parameters. Target (issue 3): the oldest record < 2 s.
+#
 # Ratios: (a) ratio of the medians; (b) and (c) median of the per-repetition ratios (each
 # measurement against the baseline measured right next to it).
 #
@@ -160,3 +164,6 @@ done
 
 echo "{\"fig\":\"elapsed\",\"s\":$(( $(date +%s) - START ))}" | record
 python3 "$SRC/summarize.py" "$RESULTS"
+echo
+"$OMX" cluster down --dir "$DIR" > /dev/null 2>&1 || true  # (e) starts its own 16 nodes
+if [ "$QUICK" = 1 ]; then bash "$SRC/membership_bench.sh" "$BUILD" --quick; else bash "$SRC/membership_bench.sh" "$BUILD"; fi
