@@ -12,6 +12,7 @@
 #include "daemon/daemon.h"
 #include "daemon/options.h"
 #include "daemon/control_address.h"
+#include "daemon/control_protocol.h"
 #include "migrate/channel_broker.h"
 #include "migrate/guest_acceptor.h"
 #include "membership/gossip_service.h"
@@ -58,6 +59,16 @@ int main(int argc, char** argv) {
   if (acceptor) {
     daemon::Daemon* dp = d->get();
     acceptor->set_block_check([dp] { return dp->settings().get().block; });
+    // mosctl expel: block, then send every guest home; "guests" counts those still here.
+    dp->control().add_op("expel", [dp, acceptor](const daemon::ControlRequest& r) {
+      if (r.caller.uid != 0) return daemon::error_reply("only root may expel guests");
+      if (auto st = dp->settings().update({{"block", true}}); !st.ok())
+        return daemon::error_reply(st.error().message());
+      return daemon::ok_reply({{"signalled", acceptor->signal_all(SIGUSR1)}});
+    });
+    dp->control().add_op("guests", [acceptor](const daemon::ControlRequest&) {
+      return daemon::ok_reply({{"guests", acceptor->guests()}});
+    });
   }
   // Channels for local users' home supervisors (migrate/channel_broker.h): the key stays here.
   std::unique_ptr<migrate::ChannelBroker> broker;
