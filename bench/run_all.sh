@@ -40,6 +40,15 @@
 #     by other tenants of this shared machine (a real slowdown of the process shows in every
 #     chunk). Target: remote <= 1.02 x native.
 #
+# (d) Gossip at scale (no root needed, runs first): bench/gossip_sim --suite, the production
+#     GossipEngine on a simulated clock and network for 16, 1,000 and 10,000 nodes: record ages
+#     (median, p99, max), messages and bytes per node per second, and how they change with the
+#     window and the step (see gossip_sim.cc). Printed as its own table; ~30-50 s (--quick ~15 s).
+#
+# (e) Gossip freshness on a real 16-node namespaced cluster (bench/membership_bench.sh, ~15 s):
+#     record ages held by every node about every other, median/p99/max, against the simulator
+#     with the same parameters. Target (issue 3): the oldest record < 2 s.
+#
 # Ratios: (a) ratio of the medians; (b) and (c) median of the per-repetition ratios (each
 # measurement against the baseline measured right next to it).
 #
@@ -57,6 +66,15 @@ QUICK=0
 [ "${1:-}" != --quick ] || QUICK=1
 SRC=$(cd "$(dirname "$0")" && pwd)
 OMX=$BUILD/bin/omx
+
+if [ -x "$BUILD/bench/gossip_sim" ]; then
+  echo "== (d) gossip simulation" >&2
+  if [ "$QUICK" = 1 ]; then "$BUILD/bench/gossip_sim" --suite --quick; else "$BUILD/bench/gossip_sim" --suite; fi
+  echo
+else
+  echo "bench: $BUILD/bench/gossip_sim missing (./run build)" >&2
+  exit 2
+fi
 
 if [ "$(id -u)" != 0 ]; then
   echo "bench: needs root: it starts a 2-node cluster in network and mount namespaces (omx cluster up)" >&2
@@ -146,3 +164,6 @@ done
 
 echo "{\"fig\":\"elapsed\",\"s\":$(( $(date +%s) - START ))}" | record
 python3 "$SRC/summarize.py" "$RESULTS"
+echo
+"$OMX" cluster down --dir "$DIR" > /dev/null 2>&1 || true  # (e) starts its own 16 nodes
+if [ "$QUICK" = 1 ]; then bash "$SRC/membership_bench.sh" "$BUILD" --quick; else bash "$SRC/membership_bench.sh" "$BUILD"; fi

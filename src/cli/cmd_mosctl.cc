@@ -10,8 +10,11 @@
 // persist in omxd's state directory. Exit: 0 ok (isup: 0 "yes", 1 "no"), 1 failed, 2 usage,
 // 3 refused (not root), 4 no daemon.
 #include <netdb.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <map>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +24,7 @@
 #include "cluster/node_map.h"
 #include "commands.h"
 #include "daemon/control_client.h"
+#include "migrate/home.h"
 
 namespace omx::cli {
 namespace {
@@ -151,6 +155,71 @@ int whois(const Ctx& c, const std::string& who) {
   return kExitFailed;
 }
 
+// expel: block guests, send each home, wait (at most 2 min) until none is left.
+int expel(const Ctx& c) {
+  int rc;
+  json r = request(c, {{"op", "expel"}}, rc);
+  if (rc) return rc;
+  for (int i = 0; i < 1200; ++i) {
+    json g = request(c, {{"op", "guests"}}, rc);
+    if (rc) return rc;
+    if (g.value("guests", 1u) == 0) {
+      std::printf("expelled %u guest%s; this node now blocks guests (mosctl noblock to undo)\n",
+                  r.value("signalled", 0u), r.value("signalled", 0u) == 1 ? "" : "s");
+      return kExitOk;
+    }
+    ::usleep(100000);
+  }
+  print_error(c.prog, "guests are still here after 2 minutes");
+  return kExitFailed;
+}
+
+// The home supervisors on this node: the abstract sockets "@omx/sup/PID" in /proc/net/unix.
+std::vector<pid_t> supervisors() {
+  std::vector<pid_t> out;
+  std::ifstream in("/proc/net/unix");
+  std::string line;
+  std::string prefix = migrate::supervisor_address(0);  // "@omx/sup/0": /proc/net/unix shows
+  prefix.pop_back();                                    // abstract names with the '@' too
+  while (std::getline(in, line)) {
+    auto at = line.find(prefix);
+    if (at == std::string::npos) continue;
+    try {
+      out.push_back(static_cast<pid_t>(std::stol(line.substr(at + prefix.size()))));
+    } catch (...) {
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// bring: lstay, then bring home every process whose home is here and that runs elsewhere.
+int bring(const Ctx& c) {
+  if (int rc = set(c, {{"lstay", true}}); rc) return rc;
+  int brought = 0, failed = 0;
+  for (pid_t sup : supervisors()) {
+    std::string addr = migrate::supervisor_address(sup);
+    auto list = daemon::control_request({{"op", "list"}}, addr);
+    if (!list.ok() || !list->value("ok", false)) continue;
+    for (const auto& p : list->value("processes", json::array())) {
+      if (p.value("where", 0u) == p.value("home", 0u)) continue;
+      auto r = daemon::control_request({{"op", "migrate"}, {"pid", p.value("pid", 0)}, {"to", "home"}},
+                                       addr, std::chrono::seconds(120));
+      if (r.ok() && r->value("ok", false)) {
+        ++brought;
+      } else {
+        ++failed;
+        print_error(c.prog, fmt::format("process {}: {}", p.value("pid", 0),
+                                        r.ok() ? r->value("error", std::string("failed")) : r.error().message()));
+      }
+    }
+  }
+  std::printf("brought home %d process%s; local processes now stay (mosctl nolstay to undo)\n",
+              brought, brought == 1 ? "" : "es");
+  return failed ? kExitFailed : kExitOk;
+}
+
 uint32_t parse_id(const std::string& s, bool& ok) {
   ok = !s.empty() && s.size() <= 5 && s.find_first_not_of("0123456789") == std::string::npos;
   uint32_t v = ok ? static_cast<uint32_t>(std::stoul(s)) : 0;
@@ -167,7 +236,8 @@ int cmd_mosctl(const Args& args) {
   app.add_option("--address", c.address, "omxd control socket")->capture_default_str();
   app.add_option("command", command,
                  "stay|nostay|lstay|nolstay|block|noblock|quiet|noquiet|mfs|nomfs|setspeed N|"
-                 "getload|getspeed|getmem|getfree|getutil|status|isup [ID]|whois [ID|IP|host]")
+                 "getload|getspeed|getmem|getfree|getutil|status|isup [ID]|whois [ID|IP|host]|"
+                 "expel|bring")
       ->required();
   app.add_option("arg", arg, "node id, speed, address or host name");
   if (int rc = parse(app, args); rc >= 0) return rc;
@@ -196,6 +266,10 @@ int cmd_mosctl(const Args& args) {
     return set(c, {{"speed", std::stoul(arg)}});
   }
   if (command == "whois") return whois(c, arg);
+  if (command == "expel" || command == "bring") {
+    if (!arg.empty()) return usage(command + " takes no argument");
+    return command == "expel" ? expel(c) : bring(c);
+  }
   uint32_t id = 0;
   if (!arg.empty()) {
     bool ok;

@@ -12,8 +12,10 @@
 #include "daemon/daemon.h"
 #include "daemon/options.h"
 #include "daemon/control_address.h"
+#include "daemon/control_protocol.h"
 #include "migrate/channel_broker.h"
 #include "migrate/guest_acceptor.h"
+#include "membership/gossip_service.h"
 #include "membership/service.h"
 #include "wire/key.h"
 
@@ -57,6 +59,16 @@ int main(int argc, char** argv) {
   if (acceptor) {
     daemon::Daemon* dp = d->get();
     acceptor->set_block_check([dp] { return dp->settings().get().block; });
+    // mosctl expel: block, then send every guest home; "guests" counts those still here.
+    dp->control().add_op("expel", [dp, acceptor](const daemon::ControlRequest& r) {
+      if (r.caller.uid != 0) return daemon::error_reply("only root may expel guests");
+      if (auto st = dp->settings().update({{"block", true}}); !st.ok())
+        return daemon::error_reply(st.error().message());
+      return daemon::ok_reply({{"signalled", acceptor->signal_all(SIGUSR1)}});
+    });
+    dp->control().add_op("guests", [acceptor](const daemon::ControlRequest&) {
+      return daemon::ok_reply({{"guests", acceptor->guests()}});
+    });
   }
   // Channels for local users' home supervisors (migrate/channel_broker.h): the key stays here.
   std::unique_ptr<migrate::ChannelBroker> broker;
@@ -101,12 +113,29 @@ int main(int argc, char** argv) {
     return 1;
   }
   members.add_ops((*d)->control());
+  // Load information (membership/gossip_service.h): needs the key, as every datagram is sealed.
+  std::unique_ptr<membership::GossipService> gossip;
+  if (key) {
+    membership::GossipOptions gopts;
+    gopts.port = opts.gossip_port;
+    if (opts.speed) gopts.speed = opts.speed;
+    gossip = std::make_unique<membership::GossipService>((*d)->io(), *key, members,
+                                                         (*d)->settings(), gopts);
+    if (auto st = gossip->start(); !st.ok()) {
+      std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
+      return 1;
+    }
+    gossip->add_ops((*d)->control());
+  }
   members_ptr = &members;
   // A map loaded by setpe (daemon/map_service.h) replaces the map nodes at once: those missing
   // from it leave, new ones join (down until heard from). After setpe -off only self is left.
   (*d)->live_map().on_map_changed(
       [&members](const cluster::MapChange& c) { members.set_map(c.new_map); });
-  (*d)->on_shutdown([&members] { members.stop(); });
+  (*d)->on_shutdown([&members, &gossip] {
+    members.stop();
+    if (gossip) gossip->stop();
+  });
   (*d)->run();
   return 0;
 }

@@ -42,6 +42,11 @@ void add_flags(CLI::App& app, DaemonOptions& o) {
   app.add_option("--discovery-port", o.discovery_port, "UDP port for discovery")
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
+  app.add_option("--gossip-port", o.gossip_port, "UDP port for load information")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  app.add_option("--speed", o.speed, "this node's speed (10000 = standard; default: measured at start)")
+      ->check(CLI::Range(1, 1000000000));
   app.add_option("-m,--multicast-ttl", o.multicast_ttl, "multicast TTL (1: this link only)")
       ->check(CLI::Range(1, 255))
       ->capture_default_str();

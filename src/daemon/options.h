@@ -35,6 +35,8 @@ struct DaemonOptions {
   std::string discovery_group = "239.255.77.77";
   uint16_t discovery_port = 5429;
   int multicast_ttl = 1;
+  uint16_t gossip_port = 5428;  // UDP, load information (membership/gossip_service.h)
+  uint32_t speed = 0;           // 0: calibrate at start-up
 };
 
 struct CommandLine {

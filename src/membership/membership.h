@@ -68,6 +68,9 @@ class Membership {
   // Marks silent nodes down, forgets long-dead discovered ones.
   std::vector<MembershipEvent> tick(int64_t now_ms);
 
+  void set_down_after(int64_t ms) { down_after_ms_ = ms; }
+  int64_t down_after() const { return down_after_ms_; }
+
   const Member* find(cluster::NodeId id) const;
   const std::map<cluster::NodeId, Member>& members() const { return members_; }
   std::vector<cluster::NodeId> up_peers() const;  // up nodes other than self

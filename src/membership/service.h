@@ -57,6 +57,8 @@ class Service {
   };
   std::optional<Endpoint> endpoint(cluster::NodeId id) const;
   const Membership& table() const { return table_; }
+  void set_down_after(int64_t ms) { table_.set_down_after(ms); }
+  bool discovery() const { return discovery_ != nullptr; }
   static int64_t now_ms();
 
  private:

@@ -23,6 +23,7 @@ class ChildLimit {
   }
   void add(pid_t pid) { children_.insert(pid); }
   size_t size() const { return children_.size(); }
+  const std::set<pid_t>& pids() const { return children_; }
   size_t reap() {
     size_t n = 0;
     for (auto it = children_.begin(); it != children_.end();) {

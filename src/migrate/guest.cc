@@ -153,9 +153,12 @@ Status Guest::receive(const wire::Frame& offer_frame) {
 }
 
 Status Guest::serve() {
+  // SIGCHLD: the body stopped. SIGUSR1: omxd expels this guest (mosctl expel): go home. The
+  // acceptor blocked SIGUSR1 at fork, so one sent during the restore waits here.
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
+  sigaddset(&chld, SIGUSR1);
   sigprocmask(SIG_BLOCK, &chld, nullptr);
   ScopedFd sfd(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sfd.valid()) return sys_error("signalfd");
@@ -178,7 +181,14 @@ Status Guest::serve() {
     if (poll(fds, 2, 1000) < 0 && errno != EINTR) return sys_error("poll");
     if (fds[1].revents) {
       signalfd_siginfo si;
-      while (read(sfd.get(), &si, sizeof si) == sizeof si) {}
+      bool expelled = false;
+      while (read(sfd.get(), &si, sizeof si) == sizeof si) expelled |= si.ssi_signo == SIGUSR1;
+      if (expelled) {
+        log()->info("expelled (mosctl expel): sending home pid {} home", home_pid_);
+        OMX_ASSIGN(bool done, go_home_now());
+        if (done) return ok_status();
+        continue;
+      }
     }
     if (fds[0].revents) {
       auto f = ch_.recv(wire::Duration(0));

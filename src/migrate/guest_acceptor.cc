@@ -20,6 +20,10 @@ auto log() { return log::get("guest"); }
 [[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
                              const wire::Key& key, bool allow_root, bool blocked) {
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
+  sigset_t usr1;  // mosctl expel: taken by the guest's loop once the body runs (guest.cc)
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, nullptr);
   log::set_process_tag(fmt::format("node{} guest{}", node, getpid()));
   auto ch = wire::Channel::accept(std::move(fd), key, node, kHandshakeTimeout);
   if (!ch.ok()) {
@@ -66,6 +70,13 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
   }
   if (pid == 0) child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_());
   children_.add(pid);
+}
+
+size_t GuestAcceptor::signal_all(int sig) {
+  children_.reap();
+  size_t n = 0;
+  for (pid_t p : children_.pids()) n += ::kill(p, sig) == 0;
+  return n;
 }
 
 }  // namespace omx::migrate

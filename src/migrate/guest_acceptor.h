@@ -28,6 +28,9 @@ class GuestAcceptor final : public daemon::ConnectionHandler {
   GuestAcceptor(uint32_t node_id, wire::Key key, bool allow_root)
       : node_id_(node_id), key_(key), allow_root_(allow_root), children_(kMaxGuests) {}
   void on_connection(ScopedFd fd, const daemon::PeerAddress& peer) override;
+  // Sends `sig` to every guest supervisor (SIGUSR1: go home, mosctl expel); returns how many.
+  size_t signal_all(int sig);
+  size_t guests() { children_.reap(); return children_.size(); }
   // Asked at each connection: true refuses the migration (mosctl block).
   void set_block_check(std::function<bool()> f) { blocked_ = std::move(f); }
 

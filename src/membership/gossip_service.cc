@@ -1,0 +1,234 @@
+#include "membership/gossip_service.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "daemon/control_protocol.h"
+
+namespace omx::membership {
+namespace {
+
+constexpr std::chrono::milliseconds kSampleInterval{100};  // 10 samples = one 1 s period
+
+auto log() { return log::get("gossip"); }
+
+uint16_t status_bits(const daemon::NodeSettings& s) {
+  using gossip::StatusBit;
+  uint16_t b = 0;
+  if (s.stay) b |= gossip::bit(StatusBit::kStay);
+  if (s.lstay) b |= gossip::bit(StatusBit::kLstay);
+  if (s.block) b |= gossip::bit(StatusBit::kBlock);
+  if (s.quiet) b |= gossip::bit(StatusBit::kQuiet);
+  return b;
+}
+
+}  // namespace
+
+GossipService::GossipService(asio::io_context& io, const wire::Key& key, Service& table,
+                             daemon::SettingsStore& settings, GossipOptions options)
+    : io_(io),
+      key_(key),
+      table_(table),
+      settings_(settings),
+      opts_(options),
+      meter_(static_cast<uint32_t>(std::chrono::seconds(1) / kSampleInterval)),
+      socket_(io),
+      step_timer_(io),
+      sample_timer_(io),
+      rx_(65536) {}
+
+GossipService::~GossipService() { stop(); }
+
+gossip::Time GossipService::now() const {
+  return std::chrono::duration_cast<gossip::Time>(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+Status GossipService::start() {
+  if (opts_.speed) {
+    speed_.set_measured(*opts_.speed);
+  } else {
+    gossip::Calibration c = gossip::calibrate_speed();
+    speed_.set_measured(c.speed);
+    log()->info("speed {} (calibrated: {:.0f} chunks/s over {} ms)", c.speed, c.chunks_per_second,
+                std::chrono::duration_cast<std::chrono::milliseconds>(c.wall).count());
+  }
+  if (settings_.get().speed) speed_.set_override(*settings_.get().speed);
+  gossip::GossipConfig cfg;
+  cfg.self = table_.table().self();
+  cfg.generation = wire::wall_clock_ms();
+  cfg.step = opts_.step;
+  cfg.seed = cfg.generation ^ (uint64_t{cfg.self} << 32);
+  engine_ = std::make_unique<gossip::GossipEngine>(cfg, now());
+  for (const auto& [id, m] : table_.table().members())
+    if (id != cfg.self) engine_->add_node(id, now());
+  table_.on_event([this](const MembershipEvent& e) { on_table_event(e); });
+  table_.set_describer([this](cluster::NodeId id, nlohmann::json& j) { describe(id, j); });
+  settings_.on_change([this](const daemon::NodeSettings& s) {
+    if (s.speed) speed_.set_override(*s.speed);
+    else speed_.clear_override();
+    update_local();
+  });
+
+  const Member* me = table_.table().find(cfg.self);
+  asio::error_code ec;
+  asio::ip::udp::endpoint ep(asio::ip::address_v4(me->addr.value), opts_.port);
+  socket_.open(asio::ip::udp::v4(), ec);
+  if (!ec) socket_.bind(ep, ec);
+  if (ec)
+    return make_error(ErrorCode::kSys, fmt::format("gossip: bind {}:{}: {}", me->addr.to_string(),
+                                                   opts_.port, ec.message()));
+  if (auto in = probe_.read(); in.ok()) inputs_ = *in;
+  update_local();
+  running_ = true;
+  receive_next();
+  arm_step();
+  arm_sample();
+  log()->info("node {}: gossip on {}:{}, step {} ms, speed {}", cfg.self, me->addr.to_string(),
+              opts_.port, opts_.step.count(), speed_.effective());
+  return ok_status();
+}
+
+void GossipService::stop() {
+  if (!running_) return;
+  running_ = false;
+  asio::error_code ignored;
+  step_timer_.cancel();
+  sample_timer_.cancel();
+  socket_.close(ignored);
+}
+
+void GossipService::on_table_event(const MembershipEvent& e) {
+  using Kind = MembershipEvent::Kind;
+  if (!engine_ || e.id == engine_->self()) return;
+  if (e.kind == Kind::kLeft) engine_->remove_node(e.id);
+  else if (!engine_->is_member(e.id)) engine_->add_node(e.id, now());
+}
+
+void GossipService::update_local() {
+  if (!engine_) return;
+  const daemon::NodeSettings& s = settings_.get();
+  gossip::LocalState l = engine_->local();
+  l.speed = speed_.effective();
+  l.load = gossip::normalized_load(meter_.upper_load(), l.speed, inputs_.effective_cpus);
+  l.ncpus = static_cast<uint16_t>(std::max(1.0, std::round(inputs_.effective_cpus)));
+  l.util = inputs_.util;
+  l.status = status_bits(s);
+  l.free_mem_mib = static_cast<uint32_t>(inputs_.mem.available_kib / 1024);
+  l.total_mem_mib = static_cast<uint32_t>(inputs_.mem.total_kib / 1024);
+  engine_->set_local(l);
+}
+
+void GossipService::arm_step() {
+  auto wait = engine_->next_tick() - now();
+  step_timer_.expires_after(std::max(wait, gossip::Time(0)));
+  step_timer_.async_wait([this](asio::error_code ec) {
+    if (ec || !running_) return;
+    if (auto out = engine_->tick(now())) send(*out);
+    arm_step();
+  });
+}
+
+void GossipService::arm_sample() {
+  sample_timer_.expires_after(kSampleInterval);
+  sample_timer_.async_wait([this](asio::error_code ec) {
+    if (ec || !running_) return;
+    on_sample();
+    arm_sample();
+  });
+}
+
+void GossipService::on_sample() {
+  auto n = probe_.read_nr_running();
+  if (!n.ok() || !meter_.sample(*n)) return;
+  // A period ended: refresh everything else, and tell the table who is alive.
+  if (auto in = probe_.read(); in.ok()) inputs_ = *in;
+  update_local();
+  gossip::Time t = now();
+  // Without discovery, records are the only sign of life: a node is down when the engine says
+  // (its threshold grows with the cluster); with it, announcements every 0.5 s decide.
+  if (!table_.discovery()) table_.set_down_after(engine_->down_after().count());
+  for (const gossip::HeldRecord& h : engine_->records(t))
+    if (h.record.node != engine_->self()) table_.heard(h.record.node, h.age.count());
+}
+
+void GossipService::send(const gossip::Outgoing& out) {
+  const Member* m = table_.table().find(out.to);
+  if (!m) return;
+  auto sealed = wire::seal_datagram(key_, wire::MsgType::kGossipLoad, engine_->self(),
+                                    wire::wall_clock_ms(), ++counter_, out.payload);
+  if (!sealed.ok()) return;
+  asio::error_code ec;
+  socket_.send_to(asio::buffer(*sealed), asio::ip::udp::endpoint(asio::ip::address_v4(m->addr.value), opts_.port), 0, ec);
+  if (ec) log()->debug("gossip: send to node {}: {}", out.to, ec.message());
+}
+
+void GossipService::receive_next() {
+  socket_.async_receive_from(asio::buffer(rx_), from_, [this](asio::error_code ec, size_t n) {
+    if (ec == asio::error::operation_aborted || !running_) return;
+    if (!ec) on_datagram(n);
+    receive_next();
+  });
+}
+
+void GossipService::drop(const std::string& why) {
+  ++dropped_;
+  auto t = std::chrono::steady_clock::now();
+  if (t - last_drop_log_ < std::chrono::seconds(1)) return;
+  last_drop_log_ = t;
+  log()->warn("gossip: dropped a datagram from {}: {} ({} dropped so far)",
+              from_.address().to_string(), why, dropped_);
+}
+
+void GossipService::on_datagram(size_t n) {
+  auto d = wire::open_datagram(key_, std::span<const uint8_t>(rx_.data(), n));
+  if (!d.ok()) return drop(d.error().message());
+  if (d->type != wire::MsgType::kGossipLoad) return drop("not a gossip message");
+  if (d->sender == engine_->self()) return drop("claims to come from this node");
+  if (auto st = replay_.check(*d, wire::wall_clock_ms()); !st.ok()) return drop(st.error().message());
+  auto merged = engine_->on_message(now(), d->sender, d->payload);
+  if (!merged.ok()) return drop(merged.error().message());
+  table_.heard(d->sender);
+  if (merged->reply) send(*merged->reply);
+}
+
+void GossipService::describe(cluster::NodeId id, nlohmann::json& j) const {
+  if (!engine_) return;
+  auto h = engine_->record(id, now());
+  if (!h) return;
+  const gossip::LoadRecord& r = h->record;
+  constexpr uint64_t kMiB = 1024 * 1024;
+  j["load"] = r.load;
+  j["speed"] = r.speed;
+  j["ncpus"] = r.ncpus;
+  j["mem_free"] = uint64_t{r.free_mem_mib} * kMiB;
+  j["mem_total"] = uint64_t{r.total_mem_mib} * kMiB;
+  j["mem_used"] = (uint64_t{r.total_mem_mib} - std::min(r.free_mem_mib, r.total_mem_mib)) * kMiB;
+  j["util"] = r.util;
+  j["status"] = {{"stay", r.has(gossip::StatusBit::kStay)},
+                 {"lstay", r.has(gossip::StatusBit::kLstay)},
+                 {"block", r.has(gossip::StatusBit::kBlock)},
+                 {"quiet", r.has(gossip::StatusBit::kQuiet)}};
+  j["local_procs"] = r.local_procs;
+  j["guests"] = r.guests;
+  j["record_age_ms"] = h->age.count();
+}
+
+void GossipService::add_ops(daemon::ControlServer& server) {
+  server.add_op("gossip", [this](const daemon::ControlRequest&) {
+    const gossip::GossipCounters& c = engine_->counters();
+    return daemon::ok_reply({{"sent", c.sent},
+                             {"sent_bytes", c.sent_bytes},
+                             {"replies", c.replies},
+                             {"received", c.received},
+                             {"rejected", c.rejected},
+                             {"accepted", c.accepted},
+                             {"stale", c.stale},
+                             {"dropped_datagrams", dropped_},
+                             {"known", engine_->known()},
+                             {"down_after_ms", engine_->down_after().count()}});
+  });
+}
+
+}  // namespace omx::membership
