@@ -1,7 +1,7 @@
 # Discovery on the namespaced cluster (issue 3 point 3): nodes find each other by authenticated
 # multicast announcements. Measures and checks:
-#   - a node started with a map holding only itself (id 33, in node 3's namespace beside node 3's
-#     own omxd, wire port 4661) is in the
+#   - a node started with a map holding only itself (id 33, with its own address in node 3's
+#     namespace, beside node 3's omxd) is in the
 #     tables of nodes 1 and 2, as "discovered" and up, within 2 s of starting, and has them in
 #     its own table;
 #   - a node stopped cleanly (SIGTERM: it announces "leaving") and a node killed (SIGKILL: it
@@ -49,11 +49,14 @@ done
 
 log "a new node (id 33, map of itself only) starts in node 3's namespace (beside node 3)"
 T3=$D/node3/tmp
-echo "33 198.18.$C.3 1" > "$T3/self.map"
+echo "33 198.18.$C.33 1" > "$T3/self.map"
+# Its own address on node 3's link, so it uses the standard ports like a real machine would.
+dev=$(x "$D" 3 ip -o -4 addr show | awk -v a="198.18.$C.3/" 'index($4, a) == 1 {print $2}')
+x "$D" 3 ip addr add "198.18.$C.33/16" dev "$dev" || fail "cannot add node 33's address"
 install -m 600 "$D/cluster.key" "$T3/cluster.key"  # the cluster dir may be under the hidden /tmp
 t0=$(now_ms)
 x "$D" 3 bash -c 'omxd --foreground --node-id 33 --map /tmp/self.map --key /tmp/cluster.key --discovery \
-  --control @omx/omxd33 --port 4661 > /tmp/omxd33.log 2>&1 & echo $! > /tmp/omxd33.pid; wait' &
+  --control @omx/omxd33 --speed 10000 > /tmp/omxd33.log 2>&1 & echo $! > /tmp/omxd33.pid; wait' &
 for n in 1 2; do
   t=$(wait_state $n 33 up discovered 4000)
   [ "$t" != never ] || { cat "$T3/omxd33.log"; fail "node $n never saw node 33"; }
@@ -69,7 +72,7 @@ done
 out=$(x "$D" 3 env OMX_CONTROL=@omx/omxd33 showmap)
 echo "$out"
 grep -q '^My Node-Id: 0x0021$' <<<"$out" || fail "showmap on node 33: wrong own id"
-grep -qE "^0x0021 +198\.18\.$C\.3 +1$" <<<"$out" || fail "showmap on node 33: no own row first"
+grep -qE "^0x0021 +198\.18\.$C\.33 +1$" <<<"$out" || fail "showmap on node 33: no own row first"
 grep -qE "^0x0001 +198\.18\.$C\.1 +3$" <<<"$out" || fail "showmap on node 33: nodes 1-3 not folded into one row"
 
 log "node 33 is killed (SIGKILL: no goodbye)"
