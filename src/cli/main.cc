@@ -25,6 +25,7 @@ const Command kCommands[] = {
     {"version", nullptr, [](const Args&) { std::puts("omx " OMX_VERSION); return 0; },
      "print the version"},
     {"keygen", nullptr, cmd_keygen, "write a new cluster key file (mode 0600)"},
+    {"omdiscd", "omdiscd", cmd_omdiscd, "automatic discovery: omxd finding nodes by multicast"},
     {"mosctl", "mosctl", cmd_mosctl, "node settings and per-node values (openMosix mosctl)"},
     {"showmap", "showmap", cmd_showmap, "show the cluster's node table (map rows)"},
     {"cluster", nullptr, cmd_cluster, "local cluster for tests and demos: up|exec|down|status"},

@@ -59,13 +59,25 @@ Result<std::string> read_cluster_key(const std::string& path) {
 Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options,
                                                std::unique_ptr<ConnectionHandler> handler) {
   DaemonOptions opts = options;
-  if (opts.map_path.empty()) {
+  std::optional<cluster::NodeMap> self_only;
+  if (opts.map_self_only) {
+    auto addr = cluster::Ipv4::parse(opts.listen);
+    if (!addr) return make_error(ErrorCode::kInvalid, "a map of this node alone needs its address");
+    OMX_ASSIGN(self_only, cluster::parse_node_map(fmt::format("{} {} 1\n", opts.node_id, opts.listen),
+                                                  "(this node only)", cluster::resolve_host_ipv4));
+    opts.map_path = "(this node only: discovery finds the others)";
+  } else if (opts.map_path.empty()) {
     auto found = cluster::find_map_file();
     if (!found.ok())
       return make_error(ErrorCode::kInvalid, found.error().message() + " (give one with --map)");
     opts.map_path = std::move(*found);
   }
-  OMX_ASSIGN(cluster::NodeMap map, cluster::load_node_map(opts.map_path));
+  cluster::NodeMap map;
+  if (self_only) {
+    map = std::move(*self_only);
+  } else {
+    OMX_ASSIGN(map, cluster::load_node_map(opts.map_path));
+  }
   if (!map.find(opts.node_id))
     return make_error(ErrorCode::kInvalid,
                       fmt::format("node {} is not in the map {}", opts.node_id, opts.map_path));

@@ -9,15 +9,52 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "cluster/node_map.h"
 #include "daemon/daemon.h"
 #include "daemon/options.h"
 #include "daemon/control_address.h"
 #include "daemon/control_protocol.h"
 #include "migrate/channel_broker.h"
 #include "migrate/guest_acceptor.h"
+#include "membership/announce.h"
+#include "membership/discovery.h"
 #include "membership/gossip_service.h"
 #include "membership/service.h"
 #include "wire/key.h"
+
+namespace {
+
+// omdiscd's rules for a node found by discovery: without --node-id the id is the last two octets
+// of its address; the address is --listen, else that of -i's interface, else of the default
+// route's; with no map file anywhere the map is this node alone (the others are discovered).
+omx::Status discovery_identity(omx::daemon::DaemonOptions& o) {
+  using namespace omx;
+  bool have_map = !o.map_path.empty() || cluster::find_map_file().ok();
+  if (o.node_id != 0 && have_map) return ok_status();
+  std::string addr = o.listen;
+  if (addr.empty()) {
+    std::string iface = o.discovery_interface;
+    if (iface.empty()) {
+      OMX_ASSIGN(iface, membership::default_route_interface());
+    }
+    OMX_ASSIGN(cluster::Ipv4 a, membership::interface_address(iface));
+    addr = a.to_string();
+  }
+  auto ip = cluster::Ipv4::parse(addr);
+  if (!ip) return make_error(ErrorCode::kInvalid, "--listen must be an IPv4 address");
+  if (o.node_id == 0) {
+    o.node_id = membership::node_id_from_address(*ip);
+    if (o.node_id == 0)
+      return make_error(ErrorCode::kInvalid, fmt::format("address {} gives node id 0: give --node-id", addr));
+  }
+  if (!have_map) {
+    o.map_self_only = true;
+    o.listen = addr;
+  }
+  return ok_status();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace omx;
@@ -30,9 +67,16 @@ int main(int argc, char** argv) {
     std::fputs(cl->help.c_str(), stdout);
     return 0;
   }
-  const daemon::DaemonOptions& opts = *cl->options;
+  daemon::DaemonOptions& opts = *cl->options;
   ::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an EPIPE error, not a death
   log::set_default_level("info");
+  if (opts.discovery) {  // omdiscd: the id and address may come from the interface
+    if (auto st = discovery_identity(opts); !st.ok()) {
+      std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
+      return 2;
+    }
+  }
+
   log::set_process_tag(fmt::format("node{}", opts.node_id));
 
   // Incoming wire connections: each gets a forked guest supervisor (migrate/guest_acceptor.h).

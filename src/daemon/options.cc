@@ -14,8 +14,9 @@ std::string first_line(std::string s) {
 
 void add_flags(CLI::App& app, DaemonOptions& o) {
   app.add_flag("--foreground", o.foreground, "stay in the foreground (required for now)");
-  app.add_option("--node-id", o.node_id, "this node's id in the map (1..65535)")
-      ->required()
+  app.add_option("--node-id", o.node_id,
+                 "this node's id in the map (1..65535; with --discovery, default: the last two "
+                 "octets of its address, as omdiscd)")
       ->check(CLI::Range(1, 65535));
   app.add_option("--map", o.map_path,
                  "cluster map file (openMosix grammar; default: the first of "
@@ -67,6 +68,8 @@ Result<CommandLine> parse_daemon_options(int argc, const char* const* argv) {
   } catch (const CLI::ParseError& e) {
     return make_error(ErrorCode::kInvalid, first_line(e.what()) + " (omxd --help for usage)");
   }
+  if (o.node_id == 0 && !o.discovery)
+    return make_error(ErrorCode::kInvalid, "--node-id is required (without --discovery) (omxd --help for usage)");
   if (!o.foreground)
     return make_error(ErrorCode::kInvalid,
                       "only --foreground is supported: run omxd under a supervisor (systemd, "

@@ -22,6 +22,8 @@ struct DaemonOptions {
   bool foreground = false;
   uint32_t node_id = 0;
   std::string map_path;  // empty: the first of cluster::kDefaultMapFiles that exists
+  // With --discovery and no map file anywhere: the map is just this node (set by main.cc).
+  bool map_self_only = false;
   std::string listen;    // empty: this node's address in the map
   uint16_t port = kDefaultWirePort;
   std::string control;   // empty: default_control_address()

@@ -4,7 +4,9 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -53,6 +55,19 @@ Result<std::string> interface_of(cluster::Ipv4 addr) {
     return make_error(ErrorCode::kInvalid,
                       fmt::format("no interface has the address {} (use -i to name one)", addr.to_string()));
   return found;
+}
+
+Result<std::string> default_route_interface() {
+  std::ifstream in("/proc/net/route");
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string iface, dest;
+    if (f >> iface >> dest && dest == "00000000") return iface;
+  }
+  return make_error(ErrorCode::kInvalid,
+                    "unable to determine the default interface (no default route): give one with -i");
 }
 
 Discovery::Discovery(asio::io_context& io, const wire::Key& key, cluster::NodeId self, Announce me,

@@ -46,6 +46,8 @@ struct DiscoveryStats {
 // The IPv4 address of interface `name`, or the name of the interface holding `addr`.
 Result<cluster::Ipv4> interface_address(const std::string& name);
 Result<std::string> interface_of(cluster::Ipv4 addr);
+// The interface of the default route (/proc/net/route), as omdiscd used without -i.
+Result<std::string> default_route_interface();
 
 class Discovery {
  public:

@@ -6,7 +6,8 @@
 #     its own table;
 #   - a node stopped cleanly (SIGTERM: it announces "leaving") and a node killed (SIGKILL: it
 #     just falls silent) are marked down in the others' tables within 5 s;
-#   - showmap prints the table in openMosix rows.
+#   - showmap prints the table in openMosix rows;
+#   - omdiscd (-i IF, daemonised) starts omxd whose id is the last two octets of IF's address.
 # Prints the measured times as "MEASURED ..." lines.
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -74,6 +75,24 @@ echo "$out"
 grep -q '^My Node-Id: 0x0021$' <<<"$out" || fail "showmap on node 33: wrong own id"
 grep -qE "^0x0021 +198\.18\.$C\.33 +1$" <<<"$out" || fail "showmap on node 33: no own row first"
 grep -qE "^0x0001 +198\.18\.$C\.1 +3$" <<<"$out" || fail "showmap on node 33: nodes 1-3 not folded into one row"
+
+log "omdiscd on an interface of its own (macvlan on node 3's link): id from the address"
+x "$D" 3 ip link add omx-mv0 link "$dev" type macvlan mode bridge || fail "cannot make a macvlan"
+x "$D" 3 ip addr add "198.18.$C.34/16" dev omx-mv0
+x "$D" 3 ip link set omx-mv0 up
+id34=$((C * 256 + 34))
+t0=$(now_ms)
+x "$D" 3 omdiscd -i omx-mv0 --key /tmp/cluster.key --control @omx/omxd34 --state-dir /tmp/s34 \
+  --log /tmp/omxd34.log \
+  > "$T3/omdiscd.out" 2>&1 || { cat "$T3/omdiscd.out"; fail "omdiscd did not start"; }
+grep -q '^omdiscd: omxd running' "$T3/omdiscd.out" || fail "omdiscd said: $(cat "$T3/omdiscd.out")"
+t=$(wait_state 1 $id34 up discovered 4000)
+[ "$t" != never ] || fail "node 1 never saw node $id34 (198.18.$C.34)"
+echo "MEASURED join node$id34 (omdiscd) in node1's table: $((t - t0)) ms (from the start of omdiscd)"
+[ "$(x "$D" 3 env OMX_CONTROL=@omx/omxd34 mosctl whois)" = "This is openMosix #$id34" ] ||
+  fail "omdiscd's node does not call itself #$id34"
+x "$D" 3 env OMX_CONTROL=@omx/omxd34 omx control ping >/dev/null || fail "omdiscd's omxd does not answer"
+pkill -TERM -f 'omxd34' || true
 
 log "node 33 is killed (SIGKILL: no goodbye)"
 p33=$(cat "$T3/omxd33.pid")
