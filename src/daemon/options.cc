@@ -69,7 +69,7 @@ Result<CommandLine> parse_daemon_options(int argc, const char* const* argv) {
     return make_error(ErrorCode::kInvalid, first_line(e.what()) + " (omxd --help for usage)");
   }
   if (o.node_id == 0 && !o.discovery)
-    return make_error(ErrorCode::kInvalid, "--node-id is required (without --discovery) (omxd --help for usage)");
+    return make_error(ErrorCode::kInvalid, "--node-id is required unless --discovery is given (omxd --help for usage)");
   if (!o.foreground)
     return make_error(ErrorCode::kInvalid,
                       "only --foreground is supported: run omxd under a supervisor (systemd, "

@@ -72,70 +72,64 @@ Result<std::string> default_route_interface() {
 
 Discovery::Discovery(asio::io_context& io, const wire::Key& key, cluster::NodeId self, Announce me,
                      DiscoveryOptions options, OnAnnounce on_announce)
-    : io_(io),
-      key_(key),
-      self_(self),
+    : self_(self),
       me_(me),
       opts_(std::move(options)),
       on_announce_(std::move(on_announce)),
-      socket_(io),
+      endpoint_(io, key, self, wire::MsgType::kDiscoverAnnounce, "discovery"),
       timer_(io),
-      rx_(2048),
       rng_(std::random_device{}()) {}
 
 Discovery::~Discovery() {
-  asio::error_code ignored;
   timer_.cancel();
-  socket_.close(ignored);
+  endpoint_.close();
 }
 
 Status Discovery::start() {
+  // Multicast goes out of, and is joined on, the interface: -i's, else the node's address's.
+  cluster::Ipv4 iface = me_.addr;
   if (!opts_.interface.empty()) {
-    OMX_ASSIGN(cluster::Ipv4 a, interface_address(opts_.interface));
-    if (a != me_.addr)
-      log()->info("announcing {} from interface {} ({})", me_.addr.to_string(), opts_.interface, a.to_string());
+    OMX_ASSIGN(iface, interface_address(opts_.interface));
   }
+  asio::ip::udp::socket& sock = endpoint_.socket();
   asio::error_code ec;
   group_ep_ = asio::ip::udp::endpoint(to_asio(opts_.group), opts_.port);
   auto fail = [&](const char* what) {
     return make_error(ErrorCode::kSys, fmt::format("discovery: {} ({}:{}): {}", what,
                                                    opts_.group.to_string(), opts_.port, ec.message()));
   };
-  socket_.open(asio::ip::udp::v4(), ec);
+  sock.open(asio::ip::udp::v4(), ec);
   if (ec) return fail("socket");
-  socket_.set_option(asio::socket_base::reuse_address(true), ec);
+  sock.set_option(asio::socket_base::reuse_address(true), ec);
   // Bound to the group address: only datagrams sent to the group arrive here (several nodes
   // of a loopback cluster may share one namespace and port).
-  socket_.bind(group_ep_, ec);
+  sock.bind(group_ep_, ec);
   if (ec) return fail("bind");
-  socket_.set_option(asio::ip::multicast::join_group(to_asio(opts_.group), to_asio(me_.addr)), ec);
+  sock.set_option(asio::ip::multicast::join_group(to_asio(opts_.group), to_asio(iface)), ec);
   if (ec) return fail("join group");
-  socket_.set_option(asio::ip::multicast::outbound_interface(to_asio(me_.addr)), ec);
+  sock.set_option(asio::ip::multicast::outbound_interface(to_asio(iface)), ec);
   if (ec) return fail("multicast interface");
-  socket_.set_option(asio::ip::multicast::hops(opts_.ttl), ec);
+  sock.set_option(asio::ip::multicast::hops(opts_.ttl), ec);
   if (ec) return fail("multicast TTL");
-  socket_.set_option(asio::ip::multicast::enable_loopback(true), ec);
-  open_ = true;
-  log()->info("node {}: announcing {}:{} to {}:{} every {} ms", self_, me_.addr.to_string(),
-              me_.port, opts_.group.to_string(), opts_.port, opts_.interval.count());
-  receive_next();
+  sock.set_option(asio::ip::multicast::enable_loopback(true), ec);
+  log()->info("node {}: announcing {}:{} to {}:{} via {} every {} ms", self_, me_.addr.to_string(),
+              me_.port, opts_.group.to_string(), opts_.port, iface.to_string(), opts_.interval.count());
+  endpoint_.start([this](const wire::Datagram& d) { on_datagram(d); });
   send_announce(false);
   arm_timer();
   return ok_status();
 }
 
 void Discovery::stop() {
-  if (!open_) return;
+  if (!endpoint_.socket().is_open()) return;
   send_announce(true);
-  open_ = false;
-  asio::error_code ignored;
   timer_.cancel();
-  socket_.close(ignored);
+  endpoint_.close();
 }
 
 void Discovery::announce_soon() {
   auto now = std::chrono::steady_clock::now();
-  if (!open_ || now - last_extra_ < std::chrono::milliseconds(100)) return;
+  if (!endpoint_.socket().is_open() || now - last_extra_ < std::chrono::milliseconds(100)) return;
   last_extra_ = now;
   send_announce(false);
 }
@@ -143,16 +137,7 @@ void Discovery::announce_soon() {
 void Discovery::send_announce(bool leaving) {
   Announce a = me_;
   if (leaving) a.flags |= kAnnounceLeaving;
-  auto sealed = wire::seal_datagram(key_, wire::MsgType::kDiscoverAnnounce, self_,
-                                    wire::wall_clock_ms(), ++counter_, encode_announce(a));
-  if (!sealed.ok()) return;
-  asio::error_code ec;
-  socket_.send_to(asio::buffer(*sealed), group_ep_, 0, ec);  // a datagram: never blocks long
-  if (ec) {
-    log()->debug("discovery: send: {}", ec.message());
-    return;
-  }
-  ++stats_.sent;
+  endpoint_.send(encode_announce(a), group_ep_);
 }
 
 void Discovery::arm_timer() {
@@ -160,39 +145,16 @@ void Discovery::arm_timer() {
   timer_.expires_after(std::chrono::milliseconds(
       static_cast<int64_t>(static_cast<double>(opts_.interval.count()) * jitter(rng_))));
   timer_.async_wait([this](asio::error_code ec) {
-    if (ec || !open_) return;
+    if (ec || !endpoint_.socket().is_open()) return;
     send_announce(false);
     arm_timer();
   });
 }
 
-void Discovery::receive_next() {
-  socket_.async_receive_from(asio::buffer(rx_), from_, [this](asio::error_code ec, size_t n) {
-    if (ec == asio::error::operation_aborted || !open_) return;
-    if (!ec) on_datagram(n);
-    receive_next();
-  });
-}
-
-void Discovery::drop(const std::string& why) {
-  ++stats_.dropped;
-  auto now = std::chrono::steady_clock::now();
-  if (now - last_drop_log_ < std::chrono::seconds(1)) return;
-  last_drop_log_ = now;
-  log()->warn("discovery: dropped a datagram from {}: {} ({} dropped so far)",
-              from_.address().to_string(), why, stats_.dropped);
-}
-
-void Discovery::on_datagram(size_t n) {
-  auto d = wire::open_datagram(key_, std::span<const uint8_t>(rx_.data(), n));
-  if (!d.ok()) return drop(d.error().message());
-  if (d->sender == self_) return;  // our own, looped back
-  if (d->type != wire::MsgType::kDiscoverAnnounce) return drop("not an announcement");
-  if (auto st = replay_.check(*d, wire::wall_clock_ms()); !st.ok()) return drop(st.error().message());
-  auto a = decode_announce(d->payload);
-  if (!a.ok()) return drop(a.error().message());
-  ++stats_.accepted;
-  on_announce_(d->sender, *a);
+void Discovery::on_datagram(const wire::Datagram& d) {
+  auto a = decode_announce(d.payload);
+  if (!a.ok()) return endpoint_.drop(a.error().message());
+  on_announce_(d.sender, *a);
 }
 
 }  // namespace omx::membership

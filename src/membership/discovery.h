@@ -24,6 +24,7 @@
 #include "base/result.h"
 #include "cluster/node_map.h"
 #include "membership/announce.h"
+#include "membership/datagram_endpoint.h"
 #include "wire/datagram.h"
 
 namespace omx::membership {
@@ -37,10 +38,6 @@ struct DiscoveryOptions {
   uint16_t port = kDefaultDiscoveryPort;
   int ttl = 1;
   std::chrono::milliseconds interval{500};
-};
-
-struct DiscoveryStats {
-  uint64_t sent = 0, accepted = 0, dropped = 0;
 };
 
 // The IPv4 address of interface `name`, or the name of the interface holding `addr`.
@@ -66,31 +63,21 @@ class Discovery {
   void announce_soon();
   // Sends a "leaving" announcement and closes.
   void stop();
-  const DiscoveryStats& stats() const { return stats_; }
+  const DatagramStats& stats() const { return endpoint_.stats(); }
 
  private:
   void send_announce(bool leaving);
   void arm_timer();
-  void receive_next();
-  void on_datagram(size_t n);
-  void drop(const std::string& why);
+  void on_datagram(const wire::Datagram& d);
 
-  asio::io_context& io_;
-  wire::DatagramKey key_;
   cluster::NodeId self_;
   Announce me_;
   DiscoveryOptions opts_;
   OnAnnounce on_announce_;
-  asio::ip::udp::socket socket_;
+  DatagramEndpoint endpoint_;
   asio::steady_timer timer_;
   asio::ip::udp::endpoint group_ep_;
-  asio::ip::udp::endpoint from_;
-  std::vector<uint8_t> rx_;
-  wire::ReplayWindow replay_;
-  uint64_t counter_ = 0;
   std::mt19937 rng_;
-  DiscoveryStats stats_;
-  std::chrono::steady_clock::time_point last_drop_log_{};
   std::chrono::steady_clock::time_point last_extra_{};
   bool open_ = false;
 };

@@ -28,16 +28,13 @@ uint16_t status_bits(const daemon::NodeSettings& s) {
 
 GossipService::GossipService(asio::io_context& io, const wire::Key& key, Service& table,
                              daemon::SettingsStore& settings, GossipOptions options)
-    : io_(io),
-      key_(key),
-      table_(table),
+    : table_(table),
       settings_(settings),
       opts_(options),
       meter_(static_cast<uint32_t>(std::chrono::seconds(1) / kSampleInterval)),
-      socket_(io),
+      endpoint_(io, key, table.table().self(), wire::MsgType::kGossipLoad, "gossip"),
       step_timer_(io),
-      sample_timer_(io),
-      rx_(65536) {}
+      sample_timer_(io) {}
 
 GossipService::~GossipService() { stop(); }
 
@@ -74,15 +71,15 @@ Status GossipService::start() {
   const Member* me = table_.table().find(cfg.self);
   asio::error_code ec;
   asio::ip::udp::endpoint ep(asio::ip::address_v4(me->addr.value), opts_.port);
-  socket_.open(asio::ip::udp::v4(), ec);
-  if (!ec) socket_.bind(ep, ec);
+  endpoint_.socket().open(asio::ip::udp::v4(), ec);
+  if (!ec) endpoint_.socket().bind(ep, ec);
   if (ec)
     return make_error(ErrorCode::kSys, fmt::format("gossip: bind {}:{}: {}", me->addr.to_string(),
                                                    opts_.port, ec.message()));
   if (auto in = probe_.read(); in.ok()) inputs_ = *in;
   update_local();
   running_ = true;
-  receive_next();
+  endpoint_.start([this](const wire::Datagram& d) { on_datagram(d); });
   arm_step();
   arm_sample();
   log()->info("node {}: gossip on {}:{}, step {} ms, speed {}", cfg.self, me->addr.to_string(),
@@ -93,10 +90,9 @@ Status GossipService::start() {
 void GossipService::stop() {
   if (!running_) return;
   running_ = false;
-  asio::error_code ignored;
   step_timer_.cancel();
   sample_timer_.cancel();
-  socket_.close(ignored);
+  endpoint_.close();
 }
 
 void GossipService::on_table_event(const MembershipEvent& e) {
@@ -156,40 +152,13 @@ void GossipService::on_sample() {
 void GossipService::send(const gossip::Outgoing& out) {
   const Member* m = table_.table().find(out.to);
   if (!m) return;
-  auto sealed = wire::seal_datagram(key_, wire::MsgType::kGossipLoad, engine_->self(),
-                                    wire::wall_clock_ms(), ++counter_, out.payload);
-  if (!sealed.ok()) return;
-  asio::error_code ec;
-  socket_.send_to(asio::buffer(*sealed), asio::ip::udp::endpoint(asio::ip::address_v4(m->addr.value), opts_.port), 0, ec);
-  if (ec) log()->debug("gossip: send to node {}: {}", out.to, ec.message());
+  endpoint_.send(out.payload, asio::ip::udp::endpoint(asio::ip::address_v4(m->addr.value), opts_.port));
 }
 
-void GossipService::receive_next() {
-  socket_.async_receive_from(asio::buffer(rx_), from_, [this](asio::error_code ec, size_t n) {
-    if (ec == asio::error::operation_aborted || !running_) return;
-    if (!ec) on_datagram(n);
-    receive_next();
-  });
-}
-
-void GossipService::drop(const std::string& why) {
-  ++dropped_;
-  auto t = std::chrono::steady_clock::now();
-  if (t - last_drop_log_ < std::chrono::seconds(1)) return;
-  last_drop_log_ = t;
-  log()->warn("gossip: dropped a datagram from {}: {} ({} dropped so far)",
-              from_.address().to_string(), why, dropped_);
-}
-
-void GossipService::on_datagram(size_t n) {
-  auto d = wire::open_datagram(key_, std::span<const uint8_t>(rx_.data(), n));
-  if (!d.ok()) return drop(d.error().message());
-  if (d->type != wire::MsgType::kGossipLoad) return drop("not a gossip message");
-  if (d->sender == engine_->self()) return drop("claims to come from this node");
-  if (auto st = replay_.check(*d, wire::wall_clock_ms()); !st.ok()) return drop(st.error().message());
-  auto merged = engine_->on_message(now(), d->sender, d->payload);
-  if (!merged.ok()) return drop(merged.error().message());
-  table_.heard(d->sender);
+void GossipService::on_datagram(const wire::Datagram& d) {
+  auto merged = engine_->on_message(now(), d.sender, d.payload);
+  if (!merged.ok()) return endpoint_.drop(merged.error().message());
+  table_.heard(d.sender);
   if (merged->reply) send(*merged->reply);
 }
 
@@ -225,7 +194,7 @@ void GossipService::add_ops(daemon::ControlServer& server) {
                              {"rejected", c.rejected},
                              {"accepted", c.accepted},
                              {"stale", c.stale},
-                             {"dropped_datagrams", dropped_},
+                             {"dropped_datagrams", endpoint_.stats().dropped},
                              {"known", engine_->known()},
                              {"down_after_ms", engine_->down_after().count()}});
   });

@@ -27,6 +27,7 @@
 #include "gossip/load_meter.h"
 #include "gossip/load_probe.h"
 #include "gossip/speed_calibration.h"
+#include "membership/datagram_endpoint.h"
 #include "membership/service.h"
 #include "wire/datagram.h"
 
@@ -63,13 +64,9 @@ class GossipService {
   void on_sample();
   void update_local();
   void send(const gossip::Outgoing& out);
-  void receive_next();
-  void on_datagram(size_t n);
-  void drop(const std::string& why);
+  void on_datagram(const wire::Datagram& d);
   void on_table_event(const MembershipEvent& e);
 
-  asio::io_context& io_;
-  wire::DatagramKey key_;
   Service& table_;
   daemon::SettingsStore& settings_;
   GossipOptions opts_;
@@ -78,14 +75,8 @@ class GossipService {
   gossip::LoadProbe probe_;
   gossip::NodeSpeed speed_;
   gossip::LoadInputs inputs_;
-  asio::ip::udp::socket socket_;
+  DatagramEndpoint endpoint_;
   asio::steady_timer step_timer_, sample_timer_;
-  asio::ip::udp::endpoint from_;
-  std::vector<uint8_t> rx_;
-  wire::ReplayWindow replay_;
-  uint64_t counter_ = 0;
-  uint64_t dropped_ = 0;
-  std::chrono::steady_clock::time_point last_drop_log_{};
   bool running_ = false;
 };
 

@@ -364,7 +364,7 @@ TEST(Options, ErrorsAreOneLine) {
     auto cl = parse_daemon_options(static_cast<int>(argv.size()), argv.data());
     return cl.ok() ? std::string("ok") : cl.error().message();
   };
-  EXPECT_EQ(error_of({"--foreground", "--map", "m"}), "--node-id is required (omxd --help for usage)");
+  EXPECT_EQ(error_of({"--foreground", "--map", "m"}), "--node-id is required unless --discovery is given (omxd --help for usage)");
   EXPECT_NE(error_of({"--foreground", "--node-id", "0", "--map", "m"}).find("--node-id"),
             std::string::npos);
   EXPECT_NE(error_of({"--foreground", "--node-id", "1", "--map", "m", "--port", "70000"}).find("--port"),
