@@ -165,5 +165,8 @@ done
 echo "{\"fig\":\"elapsed\",\"s\":$(( $(date +%s) - START ))}" | record
 python3 "$SRC/summarize.py" "$RESULTS"
 echo
-"$OMX" cluster down --dir "$DIR" > /dev/null 2>&1 || true  # (e) starts its own 16 nodes
+for p in "${SERVERS[@]}"; do kill "$p" 2>/dev/null || true; done  # (e) starts its own 16 nodes
+wait 2>/dev/null || true
+SERVERS=()
+"$OMX" cluster down --dir "$DIR" > /dev/null 2>&1 || true
 if [ "$QUICK" = 1 ]; then bash "$SRC/membership_bench.sh" "$BUILD" --quick; else bash "$SRC/membership_bench.sh" "$BUILD"; fi

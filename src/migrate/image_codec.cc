@@ -85,6 +85,8 @@ std::vector<uint8_t> encode_image(const ProcessImage& img) {
   w.u64(img.brk);
   const auto* regs = reinterpret_cast<const uint64_t*>(&img.regs.raw());
   for (int i = 0; i < kRegCount; ++i) w.u64(regs[i]);
+  w.u64(img.sleep_timespec);
+  w.u64(img.captured_realtime_ns);
   w.bytes(img.xstate.xsave);
   w.u64(img.sigmask);
   for (const auto& a : img.sigactions) {
@@ -145,6 +147,8 @@ Result<ProcessImage> decode_image(std::span<const uint8_t> bytes) {
   for (int i = 0; i < kRegCount; ++i) {
     OMX_ASSIGN(regs[i], r.u64("regs"));
   }
+  OMX_ASSIGN(img.sleep_timespec, r.u64("sleep_timespec"));
+  OMX_ASSIGN(img.captured_realtime_ns, r.u64("captured_realtime_ns"));
   OMX_ASSIGN(auto xs, r.bytes("xstate", 1 << 16));
   img.xstate.xsave.assign(xs.begin(), xs.end());
   OMX_ASSIGN(img.sigmask, r.u64("sigmask"));

@@ -125,6 +125,10 @@ Result<CaptureResult> capture_state(Tracee& t, RemoteSyscaller& rs,
   out.original_regs = stopped_regs;
   img.regs = out.original_regs;
   img.regs.rewind_interrupted_syscall();
+  img.sleep_timespec = img.regs.rewound_sleep_timespec();  // (also if the caller rewound them)
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  img.captured_realtime_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
   OMX_ASSIGN(img.xstate, t.get_xstate());
   OMX_TRY(capture_signals(t, rs, img));
   OMX_TRY(capture_kernel_pointers(t, rs, img));

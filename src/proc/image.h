@@ -21,7 +21,7 @@
 
 namespace omx::proc {
 
-inline constexpr uint32_t kImageVersion = 1;
+inline constexpr uint32_t kImageVersion = 2;  // 2: sleep_timespec, captured_realtime_ns
 inline constexpr int kNumSignals = 64;
 
 // The kernel's struct sigaction for rt_sigaction on x86-64 (not glibc's).
@@ -62,6 +62,11 @@ struct ProcessImage {
   uint64_t start_brk = 0, brk = 0;  // heap bounds (brk is emulated at the target)
 
   arch::Registers regs;
+  // An interrupted relative sleep that the rewound registers re-make: the timespec it will read
+  // (time left at capture), and when the capture happened (CLOCK_REALTIME, ns). The restore
+  // subtracts the time since, so the move's frozen time is not slept again. 0: none.
+  uint64_t sleep_timespec = 0;
+  uint64_t captured_realtime_ns = 0;
   arch::ExtendedState xstate;
   uint64_t sigmask = 0;
   std::array<KernelSigaction, kNumSignals> sigactions{};  // index = signal number - 1

@@ -229,6 +229,28 @@ Status install_filter(RemoteSyscaller& rs, const std::vector<sock_filter>& prog)
   return ok_status();
 }
 
+// A relative sleep interrupted by the move restarts with the time that was left at capture
+// (arch::Registers::rewind_interrupted_syscall). The process was frozen since: take that time
+// off, so it wakes when it would have natively. CLOCK_REALTIME, as the capture may have been on
+// another node (nodes' clocks agree through NTP; a skew shortens or lengthens by that much, and
+// a clock behind the capture's counts as no time passed).
+Status shorten_interrupted_sleep(const ProcessMemory& mem, const ProcessImage& image) {
+  if (!image.sleep_timespec || !image.captured_realtime_ns) return ok_status();
+  timespec now{}, left{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  uint64_t now_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+  uint64_t passed = now_ns > image.captured_realtime_ns ? now_ns - image.captured_realtime_ns : 0;
+  auto at = RemotePtr<void>(image.sleep_timespec);
+  OMX_TRY(mem.read(at, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&left), sizeof left)));
+  if (left.tv_sec < 0 || left.tv_nsec < 0 || left.tv_nsec >= 1000000000)
+    return ok_status();  // the re-made call fails with EINVAL, as it would natively
+  uint64_t left_ns = static_cast<uint64_t>(left.tv_sec) * 1000000000ull + static_cast<uint64_t>(left.tv_nsec);
+  left_ns = left_ns > passed ? left_ns - passed : 0;
+  left.tv_sec = static_cast<time_t>(left_ns / 1000000000ull);
+  left.tv_nsec = static_cast<long>(left_ns % 1000000000ull);
+  return mem.write(at, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&left), sizeof left));
+}
+
 }  // namespace
 
 uint64_t find_free_range(const ProcessImage& image, uint64_t size) {
@@ -312,6 +334,7 @@ Status restore_into(Tracee& t, const ProcessMemory& mem, const ScratchArea& scra
   OMX_TRY(t.set_xstate(image.xstate));
   OMX_TRY(t.set_sigmask(image.sigmask));
   OMX_TRY(t.set_regs(image.regs));
+  OMX_TRY(shorten_interrupted_sleep(mem, image));
   if (!rs.deferred().empty())
     log()->warn("{} signal(s) arrived at the restore host and were dropped", rs.deferred().size());
   return ok_status();

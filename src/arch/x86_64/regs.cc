@@ -52,8 +52,8 @@ bool Registers::rewind_interrupted_syscall() {
     // caller passed `rem`, it has already written the time left there (nanosleep_copyout), so
     // the re-made call sleeps only that long. Without `rem` the sleep restarts in full.
     constexpr int64_t kNanosleep = 35, kClockNanosleep = 230, kTimerAbstime = 1;
-    if (no == kNanosleep && r_.rsi) r_.rdi = r_.rsi;
-    if (no == kClockNanosleep && !(r_.rsi & kTimerAbstime) && r_.r10) r_.rdx = r_.r10;
+    if (no == kNanosleep && r_.rsi) rewound_sleep_ = r_.rdi = r_.rsi;
+    if (no == kClockNanosleep && !(r_.rsi & kTimerAbstime) && r_.r10) rewound_sleep_ = r_.rdx = r_.r10;
   }
   r_.rax = static_cast<uint64_t>(no);
   r_.rip -= kSyscallInsnSize;

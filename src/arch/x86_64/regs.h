@@ -63,8 +63,13 @@ class Registers {
   // left when the caller gave a `rem` buffer (the kernel wrote it), else the full time.
   // Returns true if anything was changed.
   bool rewind_interrupted_syscall();
+  // After rewind_interrupted_syscall: the address of the timespec the re-made sleep will read
+  // (the caller's `rem`, holding the time left when it was interrupted), else 0. Whoever resumes
+  // the process later subtracts the time that passed meanwhile (proc::restore_into).
+  uint64_t rewound_sleep_timespec() const { return rewound_sleep_; }
 
  private:
+  uint64_t rewound_sleep_ = 0;  // see rewound_sleep_timespec(); not part of the wire image
   user_regs_struct r_{};
 };
 
