@@ -140,12 +140,6 @@ Status Daemon::listen_local(const std::string& address, LocalListener::OnAccept 
   return ok_status();
 }
 
-std::optional<Daemon::Endpoint> Daemon::endpoint(cluster::NodeId id) const {
-  const cluster::NodeEntry* e = map_.map().find(id);
-  if (!e) return std::nullopt;
-  return Endpoint{e->addr.to_string(), node_.port};
-}
-
 void Daemon::write_ready() {
   if (!ready_fd_.valid()) return;
   const char msg[] = "ready\n";

@@ -51,13 +51,6 @@ class Daemon {
   // A local SOCK_SEQPACKET service on the event loop (local_listener.h); closed at shutdown.
   Status listen_local(const std::string& address, LocalListener::OnAccept on_accept);
 
-  // Where node `id` takes wire connections (every node listens on this daemon's port).
-  struct Endpoint {
-    std::string addr;
-    uint16_t port = 0;
-  };
-  std::optional<Endpoint> endpoint(cluster::NodeId id) const;
-
   // Called first when the daemon shuts down (on the loop thread), e.g. to say goodbye to peers.
   void on_shutdown(std::function<void()> f) { shutdown_hooks_.push_back(std::move(f)); }
 
