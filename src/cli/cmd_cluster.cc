@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cluster/cpu_cgroup.h"
 #include "cluster/harness.h"
 #include "commands.h"
 
@@ -46,6 +47,9 @@ int cluster_up_cmd(const Args& args) {
   app.add_option("--omxd", o.omxd, "omxd binary (default: beside omx, else on $PATH)");
   app.add_option("--port", o.port, "wire port of every omxd")->capture_default_str();
   bool no_discovery = false;
+  std::string cpus;
+  app.add_option("--cpu", cpus,
+                 "CPU quota of each node in cores, e.g. 1,0.8,0.3 (one value: every node); root");
   app.add_flag("--no-discovery", no_discovery,
                "nodes know each other from the map only (default: also multicast discovery, "
                "namespaced clusters)");
@@ -55,6 +59,14 @@ int cluster_up_cmd(const Args& args) {
   if (int rc = parse(app, args); rc >= 0) return rc;
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   o.discovery = !no_discovery;
+  if (!cpus.empty()) {
+    auto list = cluster::parse_cpu_list(cpus, o.nodes);
+    if (!list.ok()) {
+      print_error(app.get_name(), list.error().message());
+      return kExitUsage;
+    }
+    o.cpus = *list;
+  }
   auto s = cluster::cluster_up(o, [&](const std::string& line) {
     std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), line.c_str());
   });

@@ -14,6 +14,7 @@
 
 #include "base/fault.h"
 #include "base/log.h"
+#include "cluster/cpu_cgroup.h"
 #include "cluster/cluster_registry.h"
 #include "cluster/file_util.h"
 #include "cluster/harness.h"
@@ -183,6 +184,17 @@ Status start_nodes(ClusterState& s, std::chrono::milliseconds timeout,
   return ok_status();
 }
 
+// One CPU-quota cgroup per node (--cpu); recorded in the state so that down removes them.
+Status make_cgroups(ClusterState& s, const std::vector<double>& cpus) {
+  if (s.mode != ClusterMode::kNamespaces)
+    return make_error(ErrorCode::kInvalid, "--cpu needs root (cgroups)");
+  OMX_ASSIGN(CpuController c, find_cpu_controller());
+  for (size_t i = 0; i < s.nodes.size(); ++i) {
+    OMX_ASSIGN(s.nodes[i].cgroup, make_node_cgroup(c, s.index, s.nodes[i].id, cpus.at(i)));
+  }
+  return save_cluster_state(s);
+}
+
 ClusterState plan_cluster(const std::string& dir, const UpOptions& o, const std::string& omxd,
                           int index) {
   ClusterState s;
@@ -240,6 +252,7 @@ Result<ClusterState> cluster_up(const UpOptions& o, const Notify& notify) {
                        "without private /tmp", s.index));
   InterruptGuard interrupts;
   Status st = write_files(s);
+  if (st.ok() && !o.cpus.empty()) st = make_cgroups(s, o.cpus);
   if (st.ok() && s.mode == ClusterMode::kNamespaces) st = build_network(s);
   if (st.ok()) st = interrupts.check();
   if (st.ok()) st = start_nodes(s, o.timeout, interrupts);

@@ -39,7 +39,8 @@ namespace {
 json node_to_json(const ClusterNode& n) {
   return json{{"id", n.id},         {"addr", n.addr.to_string()}, {"control", n.control},
               {"netns", n.netns},   {"pid", n.pid},               {"start_time", n.start_time},
-              {"netns_inode", n.netns_inode}, {"mntns_inode", n.mntns_inode}};
+              {"netns_inode", n.netns_inode}, {"mntns_inode", n.mntns_inode},
+              {"cgroup", n.cgroup}};
 }
 
 ClusterNode node_from_json(const json& j) {  // throws json::exception
@@ -54,6 +55,7 @@ ClusterNode node_from_json(const json& j) {  // throws json::exception
   n.start_time = j.at("start_time").get<uint64_t>();
   n.netns_inode = j.at("netns_inode").get<uint64_t>();
   n.mntns_inode = j.at("mntns_inode").get<uint64_t>();
+  n.cgroup = j.value("cgroup", std::string());
   return n;
 }
 

@@ -51,6 +51,7 @@ struct ClusterNode {
   uint64_t start_time = 0;  // /proc/PID/stat starttime of that omxd (guards against pid reuse)
   uint64_t netns_inode = 0; // nsfs inodes of the node's namespaces (0 when none/unknown)
   uint64_t mntns_inode = 0;
+  std::string cgroup;       // its CPU-quota cgroup (omx cluster up --cpu); empty: none
 
   std::string dir_name() const { return "node" + std::to_string(id); }  // DIR/node<i>
 };

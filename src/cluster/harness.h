@@ -29,7 +29,8 @@ struct UpOptions {
   std::string dir;
   std::string omxd;  // empty: omxd next to the running executable, else on $PATH
   uint16_t port = 4660;
-  bool discovery = true;  // omxd --discovery (namespaced clusters only: loopback nodes share a netns)
+  bool discovery = true;
+  std::vector<double> cpus;  // --cpu: per-node CPU quota (cpu_cgroup.h); empty: none  // omxd --discovery (namespaced clusters only: loopback nodes share a netns)
   std::chrono::milliseconds timeout{10000};  // for every omxd to become ready
 };
 

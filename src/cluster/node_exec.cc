@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "base/scoped_fd.h"
+#include "cluster/cpu_cgroup.h"
 #include "cluster/harness.h"
 #include "cluster/proc_scan.h"
 
@@ -71,6 +72,9 @@ Error cluster_exec(const std::string& dir, NodeId node, const std::vector<std::s
     cmd.reset(::open(argv[0].c_str(), O_PATH | O_CLOEXEC));
   if (s->mode == ClusterMode::kNamespaces) {
     if (Status st = enter_node(*s, *n); !st.ok()) return st.error();
+  }
+  if (!n->cgroup.empty()) {  // the node's CPU quota covers what runs on it
+    if (Status st = join_cgroup(n->cgroup); !st.ok()) return st.error();
   }
   ::setenv("OMX_CONTROL", n->control.c_str(), 1);
   std::vector<char*> args;

@@ -1,3 +1,4 @@
+#include "cluster/cpu_cgroup.h"
 #include "cluster/node_launch.h"
 
 #include <fcntl.h>
@@ -40,6 +41,7 @@ struct ChildPlan {
   int log_fd = -1;
   int ready_w = -1;
   int status_w = -1;
+  std::string cgroup;     // the node's CPU-quota cgroup ("" none)
 };
 
 [[noreturn]] void child_fail(int status_w, const char* step) {
@@ -82,6 +84,7 @@ struct ChildPlan {
         child_fail(status_w, "bind omx's own tree into the node's /tmp");
     }
   }
+  if (!p.cgroup.empty() && !join_cgroup(p.cgroup).ok()) child_fail(status_w, "join the node's cgroup");
   if (::fchdir(p.dir_fd) != 0) child_fail(status_w, "chdir to the cluster directory");
   if (::setsid() < 0) child_fail(status_w, "setsid");
   if (::dup2(in, 0) < 0 || ::dup2(log, 1) < 0 || ::dup2(log, 2) < 0 ||
@@ -140,6 +143,7 @@ Result<LaunchedNode> launch_omxd(const ClusterState& cluster, const ClusterNode&
   ChildPlan plan;
   plan.omxd = cluster.omxd;
   plan.args = omxd_args(cluster, node);
+  plan.cgroup = node.cgroup;
   std::string node_dir = cluster.path(node.dir_name());
   plan.tmp = node_dir + "/tmp";
   // If omxd (so the build, and usually the checkout) lives under the host's /tmp, the node's

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "cluster/cpu_cgroup.h"
 #include "cluster/cluster_registry.h"
 #include "cluster/harness.h"
 #include "cluster/netns.h"
@@ -96,6 +97,11 @@ void tear_down(ClusterState& s, std::vector<std::string>& problems) {
   if (s.mode == ClusterMode::kNamespaces) {
     kill_node_processes(s, problems);
     remove_namespaces(s, problems);
+  }
+  for (ClusterNode& n : s.nodes) {  // empty now: every process of the node is gone
+    if (n.cgroup.empty()) continue;
+    if (Status st = remove_node_cgroup(n.cgroup); !st.ok()) problems.push_back(st.error().message());
+    else n.cgroup.clear();
   }
   if (problems.empty()) {
     if (::unlink(s.path(kClusterFile).c_str()) != 0 && errno != ENOENT)
