@@ -115,6 +115,7 @@ std::vector<std::string> omxd_args(const ClusterState& c, const ClusterNode& n) 
           "--allow-root-guests",  // a local test cluster: tests run as root
           "--ready-fd", std::to_string(kReadyFdInChild)};
   if (c.discovery) args.push_back("--discovery");
+  if (!n.cgroup.empty()) args.push_back("--load-cgroup");  // nodes share the machine
   return args;
 }
 

@@ -163,6 +163,7 @@ int main(int argc, char** argv) {
     membership::GossipOptions gopts;
     gopts.port = opts.gossip_port;
     if (opts.speed) gopts.speed = opts.speed;
+    gopts.load_own_cgroup = opts.load_cgroup;
     gossip = std::make_unique<membership::GossipService>((*d)->io(), *key, members,
                                                          (*d)->settings(), gopts);
     if (auto st = gossip->start(); !st.ok()) {

@@ -48,6 +48,9 @@ void add_flags(CLI::App& app, DaemonOptions& o) {
       ->capture_default_str();
   app.add_option("--speed", o.speed, "this node's speed (10000 = standard; default: measured at start)")
       ->check(CLI::Range(1, 1000000000));
+  app.add_flag("--load-cgroup", o.load_cgroup,
+               "count the load of omxd's own CPU cgroup, not the machine's (several nodes on one "
+               "machine, each in a cgroup: omx cluster up --cpu)");
   app.add_option("-m,--multicast-ttl", o.multicast_ttl, "multicast TTL (1: this link only)")
       ->check(CLI::Range(1, 255))
       ->capture_default_str();

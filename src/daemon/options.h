@@ -39,6 +39,7 @@ struct DaemonOptions {
   int multicast_ttl = 1;
   uint16_t gossip_port = 5428;  // UDP, load information (membership/gossip_service.h)
   uint32_t speed = 0;           // 0: calibrate at start-up
+  bool load_cgroup = false;     // load = runnable tasks of omxd's own CPU cgroup (shared machines)
 };
 
 struct CommandLine {

@@ -1,6 +1,8 @@
 #include "gossip/load_probe.h"
 
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -151,7 +153,38 @@ std::string LoadProbe::path(std::string_view p) const {
   return r + std::string(p);
 }
 
+// Runnable threads listed in our CPU cgroup (v1 "tasks", v2 "cgroup.threads"), from each one's
+// /proc/TID/stat state; the reader (running) is not counted.
+Result<uint32_t> LoadProbe::read_cgroup_running() const {
+  OMX_ASSIGN(std::string self, read_text(path("/proc/self/cgroup")));
+  std::string list;
+  if (auto cg = parse_own_cgroup(self, false)) {
+    for (const char* m : {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"})
+      if (auto t = read_text(path(std::string(m) + *cg + "/tasks")); t.ok()) {
+        list = *t;
+        break;
+      }
+  }
+  if (list.empty()) {
+    if (auto cg = parse_own_cgroup(self, true)) {
+      OMX_ASSIGN(list, read_text(path("/sys/fs/cgroup" + *cg + "/cgroup.threads")));
+    }
+  }
+  uint32_t n = 0;
+  pid_t me = static_cast<pid_t>(::syscall(SYS_gettid));
+  std::istringstream in(list);
+  for (pid_t tid; in >> tid;) {
+    if (tid == me) continue;
+    auto st = read_text(path("/proc/" + std::to_string(tid) + "/stat"));
+    if (!st.ok()) continue;  // gone meanwhile
+    size_t paren = st->rfind(')');
+    if (paren != std::string::npos && paren + 2 < st->size() && (*st)[paren + 2] == 'R') ++n;
+  }
+  return n;
+}
+
 Result<uint32_t> LoadProbe::read_nr_running() const {
+  if (own_cgroup_) return read_cgroup_running();
   uint32_t n = 0;
   if (auto stat = read_text(path("/proc/stat")); stat.ok()) {
     OMX_ASSIGN(n, parse_procs_running(*stat));

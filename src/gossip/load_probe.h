@@ -60,6 +60,11 @@ class LoadProbe {
  public:
   explicit LoadProbe(std::string root = "/") : root_(std::move(root)) {}
 
+  // Counts only the runnable tasks of this process's own CPU cgroup instead of the machine's:
+  // for nodes that share one machine, each in a cgroup of its own (omx cluster up --cpu passes
+  // omxd --load-cgroup). Off by default: a real node's load is the whole machine's.
+  void set_count_own_cgroup(bool on) { own_cgroup_ = on; }
+
   // Run queue only (sampled often; cheap).
   Result<uint32_t> read_nr_running() const;
   // Everything (once per period).
@@ -70,8 +75,10 @@ class LoadProbe {
  private:
   std::string path(std::string_view p) const;
   std::optional<double> quota_along(const std::string& mount, const std::string& cg, bool v2) const;
+  Result<uint32_t> read_cgroup_running() const;
 
   std::string root_;
+  bool own_cgroup_ = false;
 };
 
 }  // namespace omx::gossip

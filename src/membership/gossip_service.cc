@@ -43,6 +43,7 @@ gossip::Time GossipService::now() const {
 }
 
 Status GossipService::start() {
+  probe_.set_count_own_cgroup(opts_.load_own_cgroup);
   if (opts_.speed) {
     speed_.set_measured(*opts_.speed);
   } else {

@@ -41,6 +41,7 @@ struct GossipOptions {
   // (simulated: 1.86 s max over 300 s; at 500 ms it reaches 2.3 s). 5 small datagrams a second.
   std::chrono::milliseconds step{400};
   std::optional<uint32_t> speed;  // skip the calibration (tests, or a configured speed)
+  bool load_own_cgroup = false;   // gossip::LoadProbe::set_count_own_cgroup
 };
 
 class GossipService {
