@@ -1,0 +1,86 @@
+#include "balance/balancer.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace omx::balance {
+namespace {
+
+const NodeView* find(const std::vector<NodeView>& nodes, NodeId id) {
+  for (const NodeView& n : nodes)
+    if (n.id == id) return &n;
+  return nullptr;
+}
+
+bool movable(const ProcView& p, NodeId self, const NodeView& me) {
+  if (p.locked || !p.cantmove.empty()) return false;
+  if (me.lstay && p.home == self) return false;  // lstay: local processes stay, guests may go
+  return true;
+}
+
+// A node that may receive `p`: up, another node, fresh, accepting, with room.
+bool can_take(const NodeView& n, NodeId self, const ProcView& p, const Policy& pol) {
+  return n.up && n.id != self && !n.quiet && !n.block && n.mem_free >= p.rss + pol.mem_reserve;
+}
+
+std::optional<Decision> usher(NodeId self, const NodeView& me, const std::vector<NodeView>& nodes,
+                              const std::vector<ProcView>& procs, const Policy& pol) {
+  if (me.mem_total == 0 ||
+      static_cast<double>(me.mem_free) >= pol.mem_low_fraction * static_cast<double>(me.mem_total))
+    return std::nullopt;
+  const ProcView* big = nullptr;
+  for (const ProcView& p : procs)
+    if (movable(p, self, me) && (!big || p.rss > big->rss)) big = &p;
+  if (!big) return std::nullopt;
+  const NodeView* best = nullptr;
+  for (const NodeView& n : nodes)
+    if (can_take(n, self, *big, pol) && (!best || n.mem_free > best->mem_free)) best = &n;
+  if (!best) return std::nullopt;
+  return Decision{big->pid, best->id, 0,
+                  fmt::format("memory: {} MiB free of {} MiB here; node {} has {} MiB free",
+                              me.mem_free >> 20, me.mem_total >> 20, best->id, best->mem_free >> 20)};
+}
+
+}  // namespace
+
+double procs_of(const NodeView& n) {
+  return static_cast<double>(n.load) * n.speed * std::max<uint16_t>(1, n.cpus) /
+         (static_cast<double>(kLoadPerProcess) * kStdSpeed);
+}
+
+double rate_on(const NodeView& n, double procs) {
+  double cpus = std::max<uint16_t>(1, n.cpus);
+  return n.speed * std::min(1.0, procs > 0 ? cpus / procs : 1.0);
+}
+
+std::optional<Decision> decide(NodeId self, const std::vector<NodeView>& nodes,
+                               const std::vector<ProcView>& procs, const Link& link,
+                               const Policy& pol) {
+  const NodeView* me = find(nodes, self);
+  if (!me || me->stay) return std::nullopt;
+  if (auto d = usher(self, *me, nodes, procs, pol)) return d;
+  // This node's rate counts every process already here (at least the candidate itself).
+  double here_rate = rate_on(*me, std::max(1.0, procs_of(*me)));
+  std::optional<Decision> best;
+  for (const ProcView& p : procs) {
+    if (!movable(p, self, *me) || p.resident_s < pol.min_residency_s) continue;
+    double move_s = link.move_seconds(p.rss);
+    double remaining_here = p.cpu_seconds * kStdSpeed / here_rate;
+    if (remaining_here < pol.pay_factor * move_s) continue;  // too young to pay for a move
+    for (const NodeView& n : nodes) {
+      if (!can_take(n, self, p, pol)) continue;
+      double there_rate = rate_on(n, procs_of(n) + pol.stab_factor);
+      double gain = remaining_here - (move_s + p.cpu_seconds * kStdSpeed / there_rate);
+      if (gain <= pol.min_gain_s || gain <= move_s) continue;
+      if (!best || gain > best->gain_s)
+        best = Decision{p.pid, n.id, gain,
+                        fmt::format("load: expected {:.1f} s here, {:.1f} s on node {} "
+                                    "(move {:.2f} s)", remaining_here, remaining_here - gain, n.id,
+                                    move_s)};
+    }
+  }
+  return best;
+}
+
+}  // namespace omx::balance

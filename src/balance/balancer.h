@@ -1,0 +1,95 @@
+// Balancer: which process of this node should move where, as pure functions (no I/O, no clock):
+// the caller passes the node table (gossip records), this node's migratable processes and the
+// measured link, and gets at most one decision per call. The same code runs in omxd and in the
+// simulator (issue 4). Reference §4.3 (MOSIX policy as re-implemented by Kerrighed) and §4.4.
+//
+// Model. Loads are speed-normalised (gossip: 100 = one runnable process on a standard-speed CPU),
+// so the number of runnable processes on node n is procs(n) = load * speed * cpus / (100 * 10000).
+// A CPU-bound process on n progresses at rate(n) = speed * min(1, cpus / procs), procs counting
+// it. A process that has used CPU time T is expected to need about as much again (the usual
+// "past predicts future" rule for unknown run times); at rate r it finishes in T * 10000 / r.
+//
+// Load balancing, for each candidate and each possible target:
+//   * candidate: on this node, not locked, no cantmove reason, not a local process under lstay,
+//     resident here at least min_residency, and old enough to pay for its move: its expected
+//     remaining time is at least pay_factor x the move time (resident set / link rate + fixed);
+//   * target: up, not this node, fresh record (not quiet), not blocking guests, with room for the
+//     resident set;
+//   * the target's procs counts the process stab_factor times (1.3: MOSIX's 130 %): the
+//     anti-ping-pong margin, so two nodes do not trade a process back and forth;
+//   * gain = remaining here - (move time + remaining there); moves only if gain > min_gain and
+//     gain > move time (the move must pay for itself). The best gain wins.
+// A node with `stay` moves nothing automatically.
+//
+// Memory ushering: when this node's free memory is under mem_low_fraction of its total, the
+// movable process with the largest resident set goes to the up node with the most free memory
+// that can take it with mem_reserve to spare, whatever the loads (still not to blocking, quiet or
+// stay-ignoring rules: stay still holds).
+//
+// Threading: pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace omx::balance {
+
+using NodeId = uint32_t;
+inline constexpr uint32_t kStdSpeed = 10000;
+inline constexpr uint32_t kLoadPerProcess = 100;
+
+struct NodeView {
+  NodeId id = 0;
+  bool up = true;
+  uint32_t load = 0;  // speed-normalised, as gossiped
+  uint32_t speed = kStdSpeed;
+  uint16_t cpus = 1;
+  uint64_t mem_free = 0, mem_total = 0;  // bytes
+  bool stay = false, lstay = false, block = false, quiet = false;
+};
+
+struct ProcView {
+  pid_t pid = 0;
+  NodeId home = 0;            // home node (local process when home == this node)
+  uint64_t rss = 0;           // resident set, bytes (what a move sends)
+  double cpu_seconds = 0;     // CPU time used so far (at standard speed or as measured)
+  double resident_s = 0;      // time since it arrived on this node (or started)
+  bool locked = false;        // mosrun -L / omx lock
+  std::string cantmove;       // non-empty: cannot move (openMosix reason)
+};
+
+struct Link {
+  double bytes_per_s = 100e6;  // measured transfer rate to other nodes
+  double fixed_s = 0.02;       // per-move cost (freeze, handshake, restore)
+  double move_seconds(uint64_t bytes) const { return fixed_s + static_cast<double>(bytes) / bytes_per_s; }
+};
+
+struct Policy {
+  double stab_factor = 1.3;         // anti-ping-pong: the mover counts 1.3 processes at the target
+  double min_residency_s = 2.0;     // no move within this long of arriving
+  double pay_factor = 2.0;          // remaining time >= pay_factor x move time
+  double min_gain_s = 0.5;          // ignore smaller gains
+  double mem_low_fraction = 0.10;   // ushering below 10 % free
+  uint64_t mem_reserve = 64ull << 20;  // a target keeps this much free after taking a process
+};
+
+struct Decision {
+  pid_t pid = 0;
+  NodeId to = 0;
+  double gain_s = 0;   // expected finishing-time gain (0 for ushering)
+  std::string reason;  // "load" or "memory", with figures, for logs and `omx status`
+};
+
+// Number of runnable processes a node's normalised load stands for.
+double procs_of(const NodeView& n);
+// Progress rate (in standard-speed units) of one process on n with `procs` runnable ones.
+double rate_on(const NodeView& n, double procs);
+
+std::optional<Decision> decide(NodeId self, const std::vector<NodeView>& nodes,
+                               const std::vector<ProcView>& procs, const Link& link,
+                               const Policy& policy = {});
+
+}  // namespace omx::balance

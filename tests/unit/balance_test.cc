@@ -1,0 +1,149 @@
+// The balancer's rules (balance/balancer.h), each with load vectors written here. Units: load
+// 100 = one runnable process on a standard-speed (10000) CPU; times in seconds; 1 MiB = 1 << 20.
+#include <gtest/gtest.h>
+
+#include "balance/balancer.h"
+
+namespace omx::balance {
+namespace {
+
+constexpr uint64_t kMiB = 1ull << 20;
+constexpr uint64_t kGiB = 1ull << 30;
+
+NodeView node(NodeId id, uint32_t load, uint32_t speed = kStdSpeed, uint16_t cpus = 1) {
+  NodeView n;
+  n.id = id;
+  n.load = load;
+  n.speed = speed;
+  n.cpus = cpus;
+  n.mem_total = 8 * kGiB;
+  n.mem_free = 6 * kGiB;
+  return n;
+}
+
+ProcView proc(pid_t pid, double cpu_s, uint64_t rss = 10 * kMiB, NodeId home = 1) {
+  ProcView p;
+  p.pid = pid;
+  p.home = home;
+  p.rss = rss;
+  p.cpu_seconds = cpu_s;
+  p.resident_s = 10;
+  return p;
+}
+
+const Link kLink{100e6, 0.02};  // 100 MB/s, 20 ms per move
+
+TEST(Balance, LoadIsNormalisedBySpeedAndCpus) {
+  EXPECT_DOUBLE_EQ(procs_of(node(1, 200)), 2.0);
+  EXPECT_DOUBLE_EQ(procs_of(node(1, 100, 20000)), 2.0);      // twice as fast: 2 processes
+  EXPECT_DOUBLE_EQ(procs_of(node(1, 100, kStdSpeed, 4)), 4.0);
+  EXPECT_DOUBLE_EQ(rate_on(node(1, 0), 2), 5000);            // two processes share one CPU
+  EXPECT_DOUBLE_EQ(rate_on(node(1, 0, 20000, 2), 2), 20000);  // two CPUs: each runs at full speed
+}
+
+TEST(Balance, MovesFromABusyNodeToAnIdleOne) {
+  // Three processes here (rate 1/3): 10 s used -> ~30 s to go; alone on node 2: ~13 s + 0.12 s.
+  auto d = decide(1, {node(1, 300), node(2, 0)}, {proc(7, 10)}, kLink);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->pid, 7);
+  EXPECT_EQ(d->to, 2u);
+  EXPECT_NEAR(d->gain_s, 30 - (0.02 + 10 * kMiB / 100e6) - 13.0, 0.05);
+  EXPECT_NE(d->reason.find("load"), std::string::npos);
+}
+
+TEST(Balance, PrefersTheFasterIdleNode) {
+  auto d = decide(1, {node(1, 300), node(2, 0), node(3, 0, 20000)}, {proc(7, 10)}, kLink);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->to, 3u);
+}
+
+TEST(Balance, BalancedNodesKeepTheirProcesses) {
+  EXPECT_FALSE(decide(1, {node(1, 100), node(2, 100)}, {proc(7, 10)}, kLink));
+  EXPECT_FALSE(decide(1, {node(1, 200), node(2, 200)}, {proc(7, 10)}, kLink));
+}
+
+TEST(Balance, AntiPingPongMarginStopsSmallImbalances) {
+  // Two processes here, 0.8 on node 2. Counting the mover 1.3 times there (MOSIX 130 %) it
+  // would not finish sooner; counting it once it would, and the next round would move it back.
+  std::vector<NodeView> nodes = {node(1, 200), node(2, 80)};
+  EXPECT_FALSE(decide(1, nodes, {proc(7, 10)}, kLink));
+  Policy no_margin;
+  no_margin.stab_factor = 1.0;
+  EXPECT_TRUE(decide(1, nodes, {proc(7, 10)}, kLink, no_margin));
+}
+
+TEST(Balance, YoungProcessesDoNotMove) {
+  // 0.05 s used, ~0.15 s to go here: less than twice the 0.12 s move.
+  EXPECT_FALSE(decide(1, {node(1, 300), node(2, 0)}, {proc(7, 0.05)}, kLink));
+  ProcView just_arrived = proc(8, 10);
+  just_arrived.resident_s = 1;  // under min_residency (2 s)
+  EXPECT_FALSE(decide(1, {node(1, 300), node(2, 0)}, {just_arrived}, kLink));
+}
+
+TEST(Balance, TheMoveMustPayForItsResidentSet) {
+  // 1 GiB over 100 MB/s: 10.8 s to move. ~30 s to go here, ~13 s there: gain 6.2 s < 10.8 s.
+  EXPECT_FALSE(decide(1, {node(1, 300), node(2, 0)}, {proc(7, 10, kGiB)}, kLink));
+  // Over a 1 GB/s link the same move takes 1.1 s and pays.
+  auto d = decide(1, {node(1, 300), node(2, 0)}, {proc(7, 10, kGiB)}, Link{1e9, 0.02});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->to, 2u);
+}
+
+TEST(Balance, PicksTheProcessWithTheBiggestGain) {
+  auto d = decide(1, {node(1, 300), node(2, 0)}, {proc(7, 5), proc(8, 20), proc(9, 10)}, kLink);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->pid, 8);
+}
+
+TEST(Balance, StayLstayBlockQuietAndDownAreRespected) {
+  NodeView me = node(1, 300);
+  me.stay = true;
+  EXPECT_FALSE(decide(1, {me, node(2, 0)}, {proc(7, 10)}, kLink));
+
+  me = node(1, 300);
+  me.lstay = true;  // local processes stay, guests may go
+  EXPECT_FALSE(decide(1, {me, node(2, 0)}, {proc(7, 10, 10 * kMiB, /*home=*/1)}, kLink));
+  auto d = decide(1, {me, node(2, 0)}, {proc(8, 10, 10 * kMiB, /*home=*/3)}, kLink);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->pid, 8);
+
+  for (int flag = 0; flag < 3; ++flag) {
+    NodeView idle = node(2, 0);
+    if (flag == 0) idle.block = true;
+    if (flag == 1) idle.quiet = true;
+    if (flag == 2) idle.up = false;
+    auto e = decide(1, {node(1, 300), idle, node(3, 150)}, {proc(7, 10)}, kLink);
+    ASSERT_TRUE(e) << flag;
+    EXPECT_EQ(e->to, 3u) << flag;  // the next best, never node 2
+  }
+}
+
+TEST(Balance, LockedAndCantmoveProcessesStay) {
+  ProcView locked = proc(7, 10);
+  locked.locked = true;
+  ProcView threads = proc(8, 10);
+  threads.cantmove = "clone_vm";
+  EXPECT_FALSE(decide(1, {node(1, 300), node(2, 0)}, {locked, threads}, kLink));
+}
+
+TEST(Balance, MemoryUsheringMovesTheBiggestProcessWhereThereIsRoom) {
+  NodeView me = node(1, 100);
+  me.mem_total = 1 * kGiB;
+  me.mem_free = 50 * kMiB;  // under 10 %
+  NodeView idle_small = node(2, 0);
+  idle_small.mem_free = 200 * kMiB;  // idle, but no room for 300 MiB + reserve
+  NodeView busy_roomy = node(3, 500);
+  busy_roomy.mem_free = 4 * kGiB;
+  auto d = decide(1, {me, idle_small, busy_roomy},
+                  {proc(7, 10, 20 * kMiB), proc(8, 0.01, 300 * kMiB)}, kLink);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->pid, 8);   // the largest resident set, however young
+  EXPECT_EQ(d->to, 3u);   // room beats load
+  EXPECT_NE(d->reason.find("memory"), std::string::npos);
+  // With enough free memory the same vectors move nothing (loads are balanced enough).
+  me.mem_free = 500 * kMiB;
+  EXPECT_FALSE(decide(1, {me, idle_small, busy_roomy}, {proc(7, 10, 20 * kMiB)}, kLink));
+}
+
+}  // namespace
+}  // namespace omx::balance
