@@ -27,6 +27,7 @@ namespace {
 
 struct RunOptions {
   uint32_t bounce_ms = 0;
+  bool balance = false;
   std::string stats_json;
   std::vector<std::string> argv;
 };
@@ -75,6 +76,7 @@ bool read_full(int fd, void* buf, size_t n) {
   log::set_process_tag(fmt::format("sup{}", getpid()));
   migrate::HomeConfig cfg;
   cfg.bounce_ms = o.bounce_ms;
+  cfg.balance = o.balance;
   cfg.stats_json = o.stats_json;
   _exit(migrate::run_home_supervisor(target, cfg));
 }
@@ -130,6 +132,9 @@ int cmd_run(const Args& args) {
   app.add_option("--bounce", o.bounce_ms,
                  "stress mode: move every process of the tree to the next node every MS ms "
                  "(round robin through all nodes, home included)")->type_name("MS");
+  app.add_flag("--balance", o.balance,
+               "automatic balancing: the cluster moves the tree's processes to less loaded, "
+               "faster nodes by itself (balance/balancer.h)");
   app.add_option("--stats-json", o.stats_json,
                  "at exit, write {migrations, failed_migrations, forwarded_syscalls, went_home}")
       ->type_name("FILE");

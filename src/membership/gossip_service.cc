@@ -11,6 +11,8 @@ namespace omx::membership {
 namespace {
 
 constexpr std::chrono::milliseconds kSampleInterval{100};  // 10 samples = one 1 s period
+constexpr gossip::Time kClaimGapMs{1500};
+constexpr gossip::Time kClaimHoldMs{5000};  // load period 1 s + record age p99 ~1.3 s, with margin
 
 auto log() { return log::get("gossip"); }
 
@@ -169,7 +171,15 @@ void GossipService::describe(cluster::NodeId id, nlohmann::json& j) const {
   if (!h) return;
   const gossip::LoadRecord& r = h->record;
   constexpr uint64_t kMiB = 1024 * 1024;
-  j["load"] = r.load;
+  int64_t pending = 0;
+  if (auto it = pending_.find(id); it != pending_.end())
+    for (const Pending& p : it->second)
+      if (p.until > now()) pending += p.delta;
+  j["load"] = std::max<int64_t>(0, int64_t{r.load} + pending);
+  if (id == engine_->self()) {  // local decisions: the last second's load, not the smoothed one
+    int64_t now_load = gossip::normalized_load(meter_.period_load(), speed_.effective(), inputs_.effective_cpus);
+    j["load_now"] = std::max<int64_t>(0, now_load + pending);
+  }
   j["speed"] = r.speed;
   j["ncpus"] = r.ncpus;
   j["mem_free"] = uint64_t{r.free_mem_mib} * kMiB;
@@ -185,7 +195,24 @@ void GossipService::describe(cluster::NodeId id, nlohmann::json& j) const {
   j["record_age_ms"] = h->age.count();
 }
 
+nlohmann::json GossipService::claim(const nlohmann::json& req) {
+  cluster::NodeId to = req.at("to").get<cluster::NodeId>();
+  int64_t load = req.at("load").get<int64_t>(), self_load = req.value("self_load", int64_t{0});
+  if (load < 0 || load > 1000000 || self_load < 0 || self_load > 1000000)
+    return daemon::error_reply("claim: loads out of range");
+  gossip::Time t = now();
+  for (auto& [id, list] : pending_)  // forget what gossip has shown by now
+    std::erase_if(list, [t](const Pending& p) { return p.until <= t; });
+  if (auto it = last_claim_.find(to); it != last_claim_.end() && t - it->second < kClaimGapMs)
+    return daemon::error_reply(fmt::format("node {} was just chosen by another process; try again", to));
+  last_claim_[to] = t;
+  pending_[to].push_back({load, t + kClaimHoldMs});
+  pending_[engine_->self()].push_back({-self_load, t + kClaimHoldMs});
+  return daemon::ok_reply();
+}
+
 void GossipService::add_ops(daemon::ControlServer& server) {
+  server.add_op("claim", [this](const daemon::ControlRequest& r) { return claim(r.body); });
   server.add_op("gossip", [this](const daemon::ControlRequest&) {
     const gossip::GossipCounters& c = engine_->counters();
     return daemon::ok_reply({{"sent", c.sent},

@@ -8,14 +8,23 @@
 // bits. Keeps the engine's members in step with the node table (membership::Service) and tells
 // the table which nodes are alive. Adds each node's record to the "nodes" op:
 //   "load", "speed", "ncpus", "mem_free", "mem_total", "mem_used" (bytes), "util" (%),
-//   "status" {stay,lstay,block,quiet}, "local_procs", "guests", "record_age_ms"
-// and answers {"op":"gossip"} with the engine's counters.
+//   "status" {stay,lstay,block,quiet}, "local_procs", "guests", "record_age_ms", and for this
+//   node "load_now": the last second's load, unsmoothed, for local decisions (others see
+//   upper_load, which rises at once and falls slowly: after processes left, a balancer reading
+//   it would keep moving the ones that remain)
+// and answers {"op":"gossip"} with the engine's counters, and {"op":"claim","to":N,"load":L,
+// "self_load":S}: a home supervisor about to move a process by itself (omx run --balance)
+// claims the target; one claim per target per 1.5 s is granted, and until gossip catches up
+// (5 s) the table shows L more on N and S less here, so the next supervisor does not follow
+// the same stale picture (the herd effect of several balancers acting at once).
 //
 // Threading: omxd's event loop.
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <vector>
 #include <optional>
 
 #include <asio.hpp>
@@ -67,6 +76,7 @@ class GossipService {
   void send(const gossip::Outgoing& out);
   void on_datagram(const wire::Datagram& d);
   void on_table_event(const MembershipEvent& e);
+  nlohmann::json claim(const nlohmann::json& req);
 
   Service& table_;
   daemon::SettingsStore& settings_;
@@ -79,6 +89,15 @@ class GossipService {
   DatagramEndpoint endpoint_;
   asio::steady_timer step_timer_, sample_timer_;
   bool running_ = false;
+  // Automatic moves this node's supervisors announced ({"op":"claim"}): load added to the
+  // target and taken off this node in the table until gossip shows the move (kClaimHoldMs), and
+  // when the last claim into each target was made (one at a time per kClaimGapMs).
+  struct Pending {
+    int64_t delta = 0;
+    gossip::Time until{0};
+  };
+  std::map<cluster::NodeId, std::vector<Pending>> pending_;
+  std::map<cluster::NodeId, gossip::Time> last_claim_;
 };
 
 }  // namespace omx::membership

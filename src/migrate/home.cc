@@ -22,6 +22,8 @@
 #include "base/fault.h"
 #include "base/log.h"
 #include "base/scoped_fd.h"
+#include "daemon/control_client.h"
+#include "migrate/balance_inputs.h"
 #include "migrate/deputy.h"
 #include "migrate/home_link.h"
 #include "migrate/image_codec.h"
@@ -62,6 +64,8 @@ struct Proc {
   Clock::time_point move_started{};    // when the move being waited for began
   double last_move_ms = 0;             // duration of the last completed move (stop to resume)
   uint64_t last_move_bytes = 0;        // page bytes it carried
+  Clock::time_point arrived = Clock::now();  // started, or came home (balancer residency)
+  std::string cantmove;                // refused once by the balancer's move: not tried again
   pid_t pid() const { return native ? native->pid() : deputy->pid(); }
 };
 
@@ -89,6 +93,7 @@ class HomeSupervisor {
   void on_control();
   json handle_request(const json& req);
   void bounce();
+  void balance_step();
   void write_stats();
 
   pid_t root_;
@@ -98,6 +103,8 @@ class HomeSupervisor {
   NodeDirectory nodes_;
   ScopedFd sigfd_, control_;
   Clock::time_point next_bounce_{};
+  Clock::time_point next_balance_{};
+  balance::Link link_;  // refined from each completed move
   bool stats_written_ = false;
 };
 
@@ -123,10 +130,13 @@ int HomeSupervisor::run() {
     }
     {
       int timeout = -1;
-      if (cfg_.bounce_ms) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_bounce_ - Clock::now());
-        timeout = static_cast<int>(std::max<int64_t>(0, left.count()));
-      }
+      auto wake_at = [&](Clock::time_point t) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now());
+        int ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+        timeout = timeout < 0 ? ms : std::min(timeout, ms);
+      };
+      if (cfg_.bounce_ms) wake_at(next_bounce_);
+      if (cfg_.balance) wake_at(next_balance_);
       if (poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
         log()->error("poll: {}", strerror(errno));
         return 1;
@@ -140,6 +150,10 @@ int HomeSupervisor::run() {
       if (cfg_.bounce_ms && Clock::now() >= next_bounce_) {
         bounce();
         next_bounce_ = Clock::now() + std::chrono::milliseconds(cfg_.bounce_ms);
+      }
+      if (cfg_.balance && Clock::now() >= next_balance_) {
+        balance_step();
+        next_balance_ = Clock::now() + std::chrono::milliseconds(900 + std::rand() % 200);
       }
     }
   next:;
@@ -491,6 +505,8 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
   ++stats_.migrations;
   p.last_move_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   p.last_move_bytes = sent_bytes;
+  if (sent_bytes >= (8u << 20))  // big enough to say something about the link
+    link_.bytes_per_s = static_cast<double>(sent_bytes) / (p.last_move_ms / 1000.0);
   log()->info("pid {} now runs on node {} ({:.1f} ms, {} bytes of pages)", pid, node,
               p.last_move_ms, sent_bytes);
   return ok_status();
@@ -535,6 +551,7 @@ Status HomeSupervisor::come_home(pid_t pid, Proc& p, const std::string& reason) 
   ++stats_.migrations;
   p.last_move_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   p.last_move_bytes = pages.bytes();
+  p.arrived = Clock::now();
   log()->info("pid {} is home ({}; {:.1f} ms)", pid, reason, p.last_move_ms);
   return p.native->cont(0);
 }
@@ -614,6 +631,45 @@ void HomeSupervisor::bounce() {
     uint32_t next = ids[(idx + 1) % ids.size()];
     auto st = migrate(pid, next);
     if (!st.ok()) log()->info("bounce of {} to node {}: {}", pid, next, st.error().message());
+  }
+}
+
+// One round of automatic balancing for the processes running here (the home node's view).
+void HomeSupervisor::balance_step() {
+  std::string control =
+      cfg_.control_address.empty() ? daemon::default_control_address() : cfg_.control_address;
+  auto reply = daemon::control_request({{"op", "nodes"}}, control, std::chrono::milliseconds(500));
+  if (!reply.ok() || !reply->value("ok", false)) return;
+  std::vector<balance::ProcView> views;
+  for (auto& [pid, p] : procs_) {
+    if (!p.native || p.ch || p.fresh || !p.cantmove.empty()) continue;
+    if (auto v = proc_view(pid)) {
+      v->home = nodes_.home();
+      v->resident_s = std::chrono::duration<double>(Clock::now() - p.arrived).count();
+      views.push_back(*v);
+    }
+  }
+  if (views.empty()) return;
+  std::vector<balance::NodeView> nodes = node_views(*reply);
+  auto d = balance::decide(nodes_.home(), nodes, views, link_);
+  if (!d) return;
+  // Claim the target at omxd, so other supervisors here see the move before gossip does.
+  auto one_process = [&](uint32_t id) -> int64_t {
+    for (const balance::NodeView& n : nodes)
+      if (n.id == id)
+        return balance::kLoadPerProcess * balance::kStdSpeed /
+               (std::max<uint32_t>(1, n.speed) * std::max<uint16_t>(1, n.cpus));
+    return balance::kLoadPerProcess;
+  };
+  auto claimed = daemon::control_request(
+      {{"op", "claim"}, {"to", d->to}, {"load", one_process(d->to)}, {"self_load", one_process(nodes_.home())}},
+      control, std::chrono::milliseconds(500));
+  if (!claimed.ok() || !claimed->value("ok", false)) return;  // another process took it; next round
+  log()->info("balance: moving {} to node {} ({})", d->pid, d->to, d->reason);
+  auto st = migrate(d->pid, d->to);
+  if (!st.ok()) {
+    log()->info("balance: {} stays: {}", d->pid, st.error().message());
+    if (auto it = procs_.find(d->pid); it != procs_.end()) it->second.cantmove = st.error().message();
   }
 }
 

@@ -18,6 +18,9 @@ namespace omx::migrate {
 
 struct HomeConfig {
   uint32_t bounce_ms = 0;     // 0: no automatic moves; else move every process this often
+  // Automatic balancing (omx run --balance): every second, the processes running here are
+  // weighed against the node table by the balancer (balance/balancer.h); at most one moves.
+  bool balance = false;
   std::string stats_json;     // written when the root process exits
   std::string control_address;  // omxd's control socket ("" = default)
 };
