@@ -65,7 +65,7 @@ struct Proc {
   double last_move_ms = 0;             // duration of the last completed move (stop to resume)
   uint64_t last_move_bytes = 0;        // page bytes it carried
   Clock::time_point arrived = Clock::now();  // started, or came home (balancer residency)
-  std::string cantmove;                // refused once by the balancer's move: not tried again
+  std::string cantmove;                // the balancer's move met a cantmove reason: not tried again
   pid_t pid() const { return native ? native->pid() : deputy->pid(); }
 };
 
@@ -669,7 +669,9 @@ void HomeSupervisor::balance_step() {
   auto st = migrate(d->pid, d->to);
   if (!st.ok()) {
     log()->info("balance: {} stays: {}", d->pid, st.error().message());
-    if (auto it = procs_.find(d->pid); it != procs_.end()) it->second.cantmove = st.error().message();
+    // A cantmove reason (threads, shared mappings, ...) lasts; anything else may pass.
+    if (st.error().what.rfind("cannot move: ", 0) == 0)
+      if (auto it = procs_.find(d->pid); it != procs_.end()) it->second.cantmove = st.error().what;
   }
 }
 
