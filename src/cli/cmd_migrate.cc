@@ -119,4 +119,19 @@ int cmd_where(const Args& all) {
   return rc;
 }
 
+// omx lock PID / omx unlock PID: keep automatic balancing from moving PID (openMosix
+// /proc/PID/lock, mosrun -L); manual `migrate` still works. Owner or root.
+int cmd_lock(const Args& args) {
+  const std::string& me = args[0];
+  bool lock = me.find("unlock") == std::string::npos;
+  pid_t pid = 0;
+  if (args.size() != 2 || !parse_pid(args[1], pid)) {
+    std::fprintf(stderr, "usage: %s PID\n%s automatic migration of a migratable process.\n",
+                 me.c_str(), lock ? "Stops" : "Allows again");
+    return args.size() == 2 && args[1] == "--help" ? kExitOk : kExitUsage;
+  }
+  nlohmann::json reply;
+  return ask(pid, {{"op", lock ? "lock" : "unlock"}, {"pid", pid}}, me, reply);
+}
+
 }  // namespace omx::cli

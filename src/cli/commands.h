@@ -34,6 +34,7 @@ int cmd_run(const Args& args);
 int cmd_mosrun(const Args& args);
 int cmd_migrate(const Args& args);
 int cmd_where(const Args& args);
+int cmd_lock(const Args& args);  // cmd_migrate.cc: omx lock|unlock PID
 int cmd_showmap(const Args& args);
 int cmd_mosctl(const Args& args);
 int cmd_keygen(const Args& args);

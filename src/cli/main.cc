@@ -22,6 +22,8 @@ const Command kCommands[] = {
     {"run", "mosrun", cmd_run, "run a program as a migratable process"},
     {"migrate", "migrate", cmd_migrate, "move a process to a node, or home"},
     {"where", nullptr, cmd_where, "print the node a process runs on"},
+    {"lock", nullptr, cmd_lock, "keep automatic balancing from moving a process"},
+    {"unlock", nullptr, cmd_lock, "let automatic balancing move a process again"},
     {"version", nullptr, [](const Args&) { std::puts("omx " OMX_VERSION); return 0; },
      "print the version"},
     {"keygen", nullptr, cmd_keygen, "write a new cluster key file (mode 0600)"},

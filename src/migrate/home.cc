@@ -66,6 +66,7 @@ struct Proc {
   uint64_t last_move_bytes = 0;        // page bytes it carried
   Clock::time_point arrived = Clock::now();  // started, or came home (balancer residency)
   std::string cantmove;                // the balancer's move met a cantmove reason: not tried again
+  bool locked = false;                 // omx lock: automatic balancing leaves it where it is
   pid_t pid() const { return native ? native->pid() : deputy->pid(); }
 };
 
@@ -563,7 +564,8 @@ void HomeSupervisor::on_control() {
   json reply;
   try {
     json req = json::parse(line);
-    if (req.value("op", "") == "migrate") {
+    std::string op = req.value("op", "");
+    if (op == "migrate" || op == "lock" || op == "unlock") {
       pid_t pid = req.at("pid").get<pid_t>();
       // Only the owner (this supervisor's user) and root steer a process, as with kill(2).
       ucred cred{};
@@ -576,6 +578,15 @@ void HomeSupervisor::on_control() {
                                        {"refused", true}}.dump());
         return;
       }
+    }
+    if (op == "lock" || op == "unlock") {
+      pid_t pid = req.at("pid").get<pid_t>();
+      auto it = procs_.find(pid);
+      if (it != procs_.end()) it->second.locked = op == "lock";
+      req["op"] = "where";  // answered below, with the new lock state
+    }
+    if (op == "migrate") {
+      pid_t pid = req.at("pid").get<pid_t>();
       std::string to = req.at("to").get<std::string>();
       uint32_t target = to == "home" ? nodes_.home() : static_cast<uint32_t>(std::stoul(to));
       auto done = migrate(pid, target);
@@ -601,7 +612,8 @@ json HomeSupervisor::handle_request(const json& req) {
   std::string op = req.value("op", "");
   auto proc_json = [&](pid_t pid, const Proc& p) {
     return json{{"pid", pid},         {"home", nodes_.home()},        {"where", p.node},
-                {"nmigs", p.nmigs},   {"move_ms", p.last_move_ms}, {"move_bytes", p.last_move_bytes}};
+                {"nmigs", p.nmigs},   {"move_ms", p.last_move_ms}, {"move_bytes", p.last_move_bytes},
+                {"lock", p.locked}};
   };
   if (op == "where") {
     pid_t pid = req.at("pid").get<pid_t>();
@@ -645,6 +657,7 @@ void HomeSupervisor::balance_step() {
     if (!p.native || p.ch || p.fresh || !p.cantmove.empty()) continue;
     if (auto v = proc_view(pid)) {
       v->home = nodes_.home();
+      v->locked = p.locked;
       v->resident_s = std::chrono::duration<double>(Clock::now() - p.arrived).count();
       views.push_back(*v);
     }
