@@ -648,8 +648,7 @@ void HomeSupervisor::bounce() {
 
 // One round of automatic balancing for the processes running here (the home node's view).
 void HomeSupervisor::balance_step() {
-  std::string control =
-      cfg_.control_address.empty() ? daemon::default_control_address() : cfg_.control_address;
+  const std::string& control = nodes_.control_address();
   auto reply = daemon::control_request({{"op", "nodes"}}, control, std::chrono::milliseconds(500));
   if (!reply.ok() || !reply->value("ok", false)) return;
   std::vector<balance::ProcView> views;

@@ -25,10 +25,8 @@ constexpr wire::Duration kConnectTimeout{5000};
 }  // namespace
 
 Status NodeDirectory::load(const std::string& control_address) {
-  control_ = control_address;
-  auto reply = control_address.empty()
-                   ? daemon::control_request({{"op", "nodes"}})
-                   : daemon::control_request({{"op", "nodes"}}, control_address);
+  control_ = control_address.empty() ? daemon::default_control_address() : control_address;
+  auto reply = daemon::control_request({{"op", "nodes"}}, control_);
   if (!reply.ok())
     return make_error(ErrorCode::kRefused,
                       "no omx daemon on this node (" + reply.error().message() + ")");
@@ -64,8 +62,7 @@ Result<wire::Channel> NodeDirectory::connect(uint32_t node) const {
     OMX_TRY(ch.send(wire::MsgType::kSessionOwner, wire::encode_owner(me)));
     return ch;
   }
-  std::string control = control_.empty() ? daemon::default_control_address() : control_;
-  return broker_connect(daemon::broker_address(control), node, kConnectTimeout);
+  return broker_connect(daemon::broker_address(control_), node, kConnectTimeout);
 }
 
 Result<std::set<std::string>> decode_accept(std::span<const uint8_t> payload, const Offer& offer) {

@@ -21,7 +21,9 @@ namespace omx::migrate {
 
 class NodeDirectory {
  public:
+  // control_address "" = the default one (daemon/control_address.h).
   Status load(const std::string& control_address);
+  const std::string& control_address() const { return control_; }  // resolved
   uint32_t home() const { return home_; }
   const std::vector<uint32_t>& ids() const { return ids_; }
   bool known(uint32_t id) const;

@@ -7,7 +7,7 @@
 # Each case: natively, on node 2 (the read is forwarded: the deputy blocks at home), and after
 # a round trip to node 2 and back home.
 #
-# FAILS NOW (engine bug, not registered): on node 2 all three cases behave as if the signal
+# Guards a fixed engine bug (the diagnosis, as found): on node 2 all three cases behave as if the signal
 # came only when the data did. Seen: norestart "handler +829 ms, read returned 6" (natively
 # "handler +331 ms, read returned -1 (EINTR) +331 ms"); restart: handler at +811 ms instead of
 # +305 ms; term: alive 0.5 s after SIGTERM, killed only when "hello" was written. Cause: the

@@ -5,7 +5,7 @@
 # writes the line: the process must read it, come home, and live on normally (`omx where`
 # answers 1 while it lingers 1 s, exit status 0).
 #
-# FAILS NOW (engine bug, not registered): the supervisor dies and the process is SIGKILLed
+# Guards a fixed engine bug (the diagnosis, as found): the supervisor dies and the process is SIGKILLed
 # (137). strace of the supervisor when the deferred move completes:
 #   write(7, "{\"move_bytes\":106496,\"move_ms\":1"..., 74) = -1 EPIPE (Broken pipe)
 #   --- SIGPIPE {si_signo=SIGPIPE, si_code=SI_USER, si_pid=SUP, si_uid=0} ---

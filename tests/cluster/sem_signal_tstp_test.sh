@@ -2,7 +2,7 @@
 # runs on node 2 must stop it as natively: see sem_signal_stop_test.sh, which this runs with
 # these signals.
 #
-# FAILS NOW (engine bug, not registered): migrated, none of the three stops it: the parent
+# Guards a fixed engine bug (the diagnosis, as found): migrated, none of the three stops it: the parent
 # never sees "stopped", the home pid stays S, the body keeps running on node 2 (~106 CPU ticks
 # per second). Causes: (1) Deputy::on_stop lets only SIGSTOP really stop the deputy; other
 # stop signals are suppressed at home and forwarded. (2) On node 2 the body is in omxd's

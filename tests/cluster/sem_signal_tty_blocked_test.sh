@@ -3,7 +3,7 @@
 # once, as natively: SIGINT at its default action, the shell sees 130. zdtm_blocked read has
 # no handler; sem_pty.py --dies types ^C and gives it 2 s. Natively first.
 #
-# FAILS NOW (engine bug, not registered): migrated, ^C is ignored; the process dies (130) only
+# Guards a fixed engine bug (the diagnosis, as found): migrated, ^C is ignored; the process dies (130) only
 # when a line is typed. Same cause as sem_eintr_test.sh: the signal is held while the
 # forwarded read() runs at home, and the deputy's read restarts.
 source "$(dirname "$0")/sem_lib.sh"

@@ -7,7 +7,7 @@
 # in between is discarded (SIGCHLD's default action is to ignore it), and with no bounce timer
 # poll() has no timeout, so nothing ever calls waitpid().
 #
-# FAILS NOW (engine bug, not registered): 5-6 of 40 starts hang, diagnosed as above every time
+# Guards a fixed engine bug (the diagnosis, as found): 5-6 of 40 starts hang, diagnosed as above every time
 # (program t at syscall 59; supervisor in poll, SigBlk 0x10000, SigPnd 0; a manual SIGCHLD
 # lets it finish). Fix: block SIGCHLD in supervise() before PTRACE_SEIZE, or reap once with
 # waitpid(WNOHANG) after the signalfd exists.
