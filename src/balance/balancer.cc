@@ -20,8 +20,13 @@ bool movable(const ProcView& p, NodeId self, const NodeView& me) {
 }
 
 // A node that may receive `p`: up, another node, fresh, accepting, with room.
+// A process may always go home: block is about other nodes' processes.
+bool accepts(const NodeView& n, NodeId home, uint64_t rss, const Policy& pol) {
+  return n.up && !n.quiet && (!n.block || n.id == home) && n.mem_free >= rss + pol.mem_reserve;
+}
+
 bool can_take(const NodeView& n, NodeId self, const ProcView& p, const Policy& pol) {
-  return n.up && n.id != self && !n.quiet && !n.block && n.mem_free >= p.rss + pol.mem_reserve;
+  return n.id != self && accepts(n, p.home, p.rss, pol);
 }
 
 std::optional<Decision> usher(NodeId self, const NodeView& me, const std::vector<NodeView>& nodes,
@@ -44,6 +49,28 @@ std::optional<Decision> usher(NodeId self, const NodeView& me, const std::vector
 
 }  // namespace
 
+double move_cost(const ProcView& p, NodeId self, NodeId to, const Link& link) {
+  bool via_home = p.home != self && to != p.home;
+  return link.move_seconds(p.rss) * (via_home ? 2 : 1);
+}
+
+NodeId best_node(const std::vector<NodeView>& nodes, NodeId current, NodeId home, uint64_t rss,
+                 bool counted, const Policy& pol) {
+  const NodeView* cur = find(nodes, current);
+  if (!cur) return current;
+  double best_rate = rate_on(*cur, counted ? std::max(1.0, procs_of(*cur)) : procs_of(*cur) + 1);
+  NodeId best = current;
+  for (const NodeView& n : nodes) {  // in id order from the caller; strict > keeps the first
+    if (n.id == current || !accepts(n, home, rss, pol)) continue;
+    double r = rate_on(n, procs_of(n) + (counted ? pol.stab_factor : 1.0));
+    if (r > best_rate) {
+      best_rate = r;
+      best = n.id;
+    }
+  }
+  return best;
+}
+
 double procs_of(const NodeView& n) {
   return static_cast<double>(n.load) * n.speed * std::max<uint16_t>(1, n.cpus) /
          (static_cast<double>(kLoadPerProcess) * kStdSpeed);
@@ -64,14 +91,18 @@ std::optional<Decision> decide(NodeId self, const std::vector<NodeView>& nodes,
   double here_rate = rate_on(*me, std::max(1.0, procs_of(*me)));
   std::optional<Decision> best;
   for (const ProcView& p : procs) {
-    if (!movable(p, self, *me) || p.resident_s < pol.min_residency_s) continue;
-    double move_s = link.move_seconds(p.rss);
-    double remaining_here = p.cpu_seconds * kStdSpeed / here_rate;
-    if (remaining_here < pol.pay_factor * move_s) continue;  // too young to pay for a move
+    if (!movable(p, self, *me) || p.resident_s < pol.min_residency_s || p.hint == Hint::kIo) continue;
+    // Expected remaining CPU work (standard-speed seconds): as much as it used, and for a
+    // CPU-bound process (mosrun -c) at least cpu_hint_work_s.
+    double work = p.cpu_seconds;
+    if (p.hint == Hint::kCpu) work = std::max(work, pol.cpu_hint_work_s);
+    double remaining_here = work * kStdSpeed / here_rate;
     for (const NodeView& n : nodes) {
       if (!can_take(n, self, p, pol)) continue;
+      double move_s = move_cost(p, self, n.id, link);
+      if (remaining_here < pol.pay_factor * move_s) continue;  // too young to pay for this move
       double there_rate = rate_on(n, procs_of(n) + pol.stab_factor);
-      double gain = remaining_here - (move_s + p.cpu_seconds * kStdSpeed / there_rate);
+      double gain = remaining_here - (move_s + work * kStdSpeed / there_rate);
       if (gain <= pol.min_gain_s || gain <= move_s) continue;
       if (!best || gain > best->gain_s)
         best = Decision{p.pid, n.id, gain,

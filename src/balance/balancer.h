@@ -51,6 +51,8 @@ struct NodeView {
   bool stay = false, lstay = false, block = false, quiet = false;
 };
 
+enum class Hint : uint8_t { kNone = 0, kCpu = 1, kIo = 2 };  // mosrun -c / -i
+
 struct ProcView {
   pid_t pid = 0;
   NodeId home = 0;            // home node (local process when home == this node)
@@ -59,6 +61,7 @@ struct ProcView {
   double resident_s = 0;      // time since it arrived on this node (or started)
   bool locked = false;        // mosrun -L / omx lock
   std::string cantmove;       // non-empty: cannot move (openMosix reason)
+  Hint hint = Hint::kNone;
 };
 
 struct Link {
@@ -72,6 +75,7 @@ struct Policy {
   double min_residency_s = 2.0;     // no move within this long of arriving
   double pay_factor = 2.0;          // remaining time >= pay_factor x move time
   double min_gain_s = 0.5;          // ignore smaller gains
+  double cpu_hint_work_s = 10.0;    // mosrun -c: expected remaining work at least this
   double mem_low_fraction = 0.10;   // ushering below 10 % free
   uint64_t mem_reserve = 64ull << 20;  // a target keeps this much free after taking a process
 };
@@ -87,6 +91,19 @@ struct Decision {
 double procs_of(const NodeView& n);
 // Progress rate (in standard-speed units) of one process on n with `procs` runnable ones.
 double rate_on(const NodeView& n, double procs);
+
+// The cost in seconds of moving `p` from `self` to `to` (two moves when it must pass through its
+// home on the way to a third node).
+double move_cost(const ProcView& p, NodeId self, NodeId to, const Link& link);
+
+// Where a process should run, for placement at start (mosrun -b) and `migrate PID balance`: the
+// node (up, fresh, accepting, with room for `rss`) where one more process progresses fastest.
+// `current` is where it is now; `counted` says whether the current node's load already
+// includes it (false at start). Another node must beat the current one with the process
+// counted there stab_factor times (the anti-ping-pong margin); ties go to the current node,
+// then to the lowest id. Returns `current` when nowhere is better (or nothing is known).
+NodeId best_node(const std::vector<NodeView>& nodes, NodeId current, NodeId home, uint64_t rss,
+                 bool counted, const Policy& policy = {});
 
 std::optional<Decision> decide(NodeId self, const std::vector<NodeView>& nodes,
                                const std::vector<ProcView>& procs, const Link& link,

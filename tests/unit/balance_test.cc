@@ -145,5 +145,79 @@ TEST(Balance, MemoryUsheringMovesTheBiggestProcessWhereThereIsRoom) {
   EXPECT_FALSE(decide(1, {me, idle_small, busy_roomy}, {proc(7, 10, 20 * kMiB)}, kLink));
 }
 
+TEST(Balance, AGuestGoesHomeEvenWhenHomeBlocksAndPaysTwoMovesForAThirdNode) {
+  // Node 2 runs a guest from node 1 among three processes. Home blocks guests, yet takes its own
+  // process back.
+  NodeView home = node(1, 0);
+  home.block = true;
+  auto d = decide(2, {home, node(2, 300), node(3, 0)}, {proc(7, 10, 10 * kMiB, /*home=*/1)}, kLink);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->to, 1u);  // equal gain otherwise: home costs one move, node 3 two
+  // A large resident set makes the third node's double move visible in the gain.
+  home.block = false;
+  home.load = 100;  // home busier than node 3 now
+  ProcView big = proc(7, 30, 500 * kMiB, /*home=*/1);
+  EXPECT_DOUBLE_EQ(move_cost(big, 2, 1, kLink), kLink.move_seconds(500 * kMiB));
+  EXPECT_DOUBLE_EQ(move_cost(big, 2, 3, kLink), 2 * kLink.move_seconds(500 * kMiB));
+  EXPECT_DOUBLE_EQ(move_cost(big, 1, 3, Link{100e6, 0.02}), kLink.move_seconds(500 * kMiB));
+  auto e = decide(2, {home, node(2, 300), node(3, 0)}, {big}, kLink);
+  ASSERT_TRUE(e);
+  // Here 30 s used at 1/3 speed: 90 s to go. Home (1 + 1.3 processes): 69 s + one move (5.3 s);
+  // node 3 (1.3): 39 s + two moves (10.5 s).
+  double here = 90, home_s = 69 + kLink.move_seconds(500 * kMiB),
+         third_s = 39 + 2 * kLink.move_seconds(500 * kMiB);
+  EXPECT_EQ(e->to, 3u);
+  EXPECT_NEAR(e->gain_s, here - std::min(home_s, third_s), 0.05);
+  // Another node's guest is still refused by a blocking node 1.
+  home.block = true;
+  auto f = decide(2, {home, node(2, 300), node(3, 100)}, {proc(8, 10, 10 * kMiB, /*home=*/4)}, kLink);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->to, 3u);
+}
+
+TEST(Balance, HintsCpuBoundMovesYoungIoBoundOnlyForMemory) {
+  ProcView young = proc(7, 0.01);  // too young to pay for a move
+  EXPECT_FALSE(decide(1, {node(1, 300), node(2, 0)}, {young}, kLink));
+  young.hint = Hint::kCpu;  // mosrun -c: expected to run long
+  auto d = decide(1, {node(1, 300), node(2, 0)}, {young}, kLink);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->to, 2u);
+  young.resident_s = 0.5;  // still not within min_residency of arriving
+  EXPECT_FALSE(decide(1, {node(1, 300), node(2, 0)}, {young}, kLink));
+
+  ProcView io = proc(8, 10);
+  io.hint = Hint::kIo;  // mosrun -i: only memory ushering moves it
+  EXPECT_FALSE(decide(1, {node(1, 300), node(2, 0)}, {io}, kLink));
+  NodeView me = node(1, 300);
+  me.mem_total = 1 * kGiB;
+  me.mem_free = 50 * kMiB;
+  auto u = decide(1, {me, node(2, 0)}, {io}, kLink);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->to, 2u);
+}
+
+TEST(Balance, BestNodeForAStartAndForMigrateBalance) {
+  // At start (not counted anywhere yet): the node where one more process runs fastest.
+  EXPECT_EQ(best_node({node(1, 100), node(2, 0), node(3, 0)}, 1, 1, 10 * kMiB, false), 2u);
+  EXPECT_EQ(best_node({node(1, 0), node(2, 0)}, 1, 1, 10 * kMiB, false), 1u);  // ties stay
+  EXPECT_EQ(best_node({node(1, 100), node(2, 100), node(3, 0, 5000)}, 1, 1, 10 * kMiB, false), 1u);
+  EXPECT_EQ(best_node({node(1, 100), node(2, 0, 20000), node(3, 0)}, 1, 1, 10 * kMiB, false), 2u);
+  EXPECT_EQ(best_node({node(1, 0), node(2, 0, kStdSpeed, 4)}, 1, 1, 10 * kMiB, false), 1u);
+  // Two CPUs, one process: a second one still runs at full speed here.
+  EXPECT_EQ(best_node({node(1, 50, kStdSpeed, 2), node(2, 0)}, 1, 1, 10 * kMiB, false), 1u);
+  // Counted where it runs: another node must beat it with the 1.3 margin.
+  EXPECT_EQ(best_node({node(1, 200), node(2, 100)}, 1, 1, 10 * kMiB, true), 1u);  // 1/2 vs 1/2.3
+  EXPECT_EQ(best_node({node(1, 300), node(2, 100)}, 1, 1, 10 * kMiB, true), 2u);  // 1/3 vs 1/2.3
+  // Never to a node that blocks, is quiet, down or full; home is fine even when it blocks.
+  NodeView b = node(2, 0);
+  b.block = true;
+  EXPECT_EQ(best_node({node(1, 300), b}, 1, 1, 10 * kMiB, true), 1u);
+  EXPECT_EQ(best_node({b, node(3, 300)}, 3, /*home=*/2, 10 * kMiB, true), 2u);
+  NodeView full = node(2, 0);
+  full.mem_free = 10 * kMiB;
+  EXPECT_EQ(best_node({node(1, 300), full}, 1, 1, 10 * kMiB, true), 1u);
+  EXPECT_EQ(best_node({node(2, 0)}, 1, 1, 10 * kMiB, true), 1u);  // current unknown: stays
+}
+
 }  // namespace
 }  // namespace omx::balance
