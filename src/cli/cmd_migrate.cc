@@ -1,4 +1,4 @@
-// omx migrate PID NODE|home (openMosix: migrate PID {ID|home|balance}) and omx where PID.
+// omx migrate PID NODE|home|balance (openMosix: migrate PID {ID|home|balance}) and omx where PID.
 // They talk to the supervisor of PID, found as its ptrace tracer (/proc/PID/status TracerPid).
 #include <sys/types.h>
 
@@ -78,23 +78,22 @@ int cmd_migrate(const Args& all) {
   bool as_json = take_json_flag(args);
   const std::string& me = args[0];
   if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
-    std::printf("usage: %s [--json] PID {NODE-ID|home}\nMoves a running migratable process to "
-                "node NODE-ID, or back to its home node. --json prints the result (where,\n"
-                "move_ms: stop to resume, move_bytes: page bytes carried).\n", me.c_str());
+    std::printf("usage: %s [--json] PID {NODE-ID|home|balance}\nMoves a running migratable process "
+                "to node NODE-ID, back to its home node, or to wherever the load\nbalancer thinks "
+                "best now (it stays if that is where it is; a locked process moves too).\n--json "
+                "prints the result (where, move_ms: stop to resume, move_bytes: page bytes carried).\n",
+                me.c_str());
     return kExitOk;
   }
   pid_t pid = 0;
   if (args.size() != 3 || !parse_pid(args[1], pid)) {
-    std::fprintf(stderr, "usage: %s PID {NODE-ID|home}\n", me.c_str());
+    std::fprintf(stderr, "usage: %s PID {NODE-ID|home|balance}\n", me.c_str());
     return kExitUsage;
   }
   const std::string& to = args[2];
-  if (to == "balance") {
-    std::fprintf(stderr, "%s: 'balance' needs the load balancer, which is not available yet\n", me.c_str());
-    return kExitUnavailable;
-  }
-  if (to != "home" && to.find_first_not_of("0123456789") != std::string::npos) {
-    std::fprintf(stderr, "%s: '%s' is not a node id or 'home'\n", me.c_str(), to.c_str());
+  if (to != "home" && to != "balance" && (to.empty() || to.size() > 9 ||
+                                          to.find_first_not_of("0123456789") != std::string::npos)) {
+    std::fprintf(stderr, "%s: '%s' is not a node id, 'home' or 'balance'\n", me.c_str(), to.c_str());
     return kExitUsage;
   }
   nlohmann::json reply;

@@ -10,7 +10,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <random>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -18,8 +21,11 @@
 #include <CLI/CLI.hpp>
 
 #include "base/log.h"
+#include "daemon/control_address.h"
+#include "daemon/control_client.h"
 #include "commands.h"
 #include "migrate/home.h"
+#include "mosrun_options.h"
 #include "proc/tracee.h"
 
 namespace omx::cli {
@@ -28,6 +34,10 @@ namespace {
 struct RunOptions {
   uint32_t bounce_ms = 0;
   bool balance = false;
+  bool locked = false;
+  uint8_t hint = 0;
+  uint32_t start_on = 0;
+  bool start_best = false;
   std::string stats_json;
   std::vector<std::string> argv;
 };
@@ -77,6 +87,10 @@ bool read_full(int fd, void* buf, size_t n) {
   migrate::HomeConfig cfg;
   cfg.bounce_ms = o.bounce_ms;
   cfg.balance = o.balance;
+  cfg.locked = o.locked;
+  cfg.hint = o.hint;
+  cfg.start_on = o.start_on;
+  cfg.start_best = o.start_best;
   cfg.stats_json = o.stats_json;
   _exit(migrate::run_home_supervisor(target, cfg));
 }
@@ -151,22 +165,64 @@ int cmd_run(const Args& args) {
   return run_program(o, args[0]);
 }
 
-// mosrun [-h] [-L|-l] [-c|-i] PROG ARGS...: the openMosix spelling. Placement and decay flags
-// are accepted for compatibility; -h keeps the process home (lock), the others need the
-// balancer and are noted.
+// The node mosrun -ID / -jLIST starts on: one of `wanted` that omxd reports up and accepting
+// guests (random among them), this node itself, or an error naming why none is.
+Result<uint32_t> pick_start_node(const std::vector<uint32_t>& wanted) {
+  auto reply = daemon::control_request({{"op", "nodes"}}, daemon::default_control_address(),
+                                       std::chrono::milliseconds(2000));
+  if (!reply.ok()) return make_error(ErrorCode::kRefused, "no omxd on this node: " + reply.error().message());
+  if (!reply->value("ok", false)) return make_error(ErrorCode::kRefused, "omxd: " + reply->value("error", std::string()));
+  uint32_t self = reply->value("node", 0u);
+  std::vector<uint32_t> ok;
+  std::string why;
+  for (uint32_t id : wanted) {
+    // Membership's state, not the load record (a node just started has none yet).
+    nlohmann::json n;
+    for (const auto& e : reply->value("nodes", nlohmann::json::array()))
+      if (e.value("id", 0u) == id) n = e;
+    if (id == self) ok.push_back(id);
+    else if (n.is_null()) why = fmt::format("node {} is not in the cluster map", id);
+    else if (n.value("state", std::string()) != "up") why = fmt::format("node {} is down", id);
+    else if (n.value("status", nlohmann::json::object()).value("block", false))
+      why = fmt::format("node {} does not accept guests (mosctl block)", id);
+    else ok.push_back(id);
+  }
+  if (ok.empty())
+    return make_error(ErrorCode::kRefused, wanted.size() == 1 ? why : "no node of the list is available (" + why + ")");
+  std::random_device rd;
+  return ok[std::uniform_int_distribution<size_t>(0, ok.size() - 1)(rd)];
+}
+
+// mosrun: the openMosix spelling (mosrun_options.h). Balanced automatically unless locked.
 int cmd_mosrun(const Args& args) {
+  auto parsed = parse_mosrun(args);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "mosrun: %s\n", parsed.error().what.c_str());
+    return kExitUsage;
+  }
+  if (parsed->help) {
+    std::printf("%s", kMosrunUsage);
+    return kExitOk;
+  }
   RunOptions o;
-  size_t i = 1;
-  for (; i < args.size() && args[i].size() > 1 && args[i][0] == '-'; ++i) {
-    const std::string& f = args[i];
-    if (f == "--") { ++i; break; }
-    if (f == "--help") {
-      std::printf("usage: mosrun [-h|-ID|-jLIST] [-L|-l] [-c|-i] PROG [ARGS...]\n"
-                  "Runs PROG as a migratable process (see omx run --help).\n");
-      return kExitOk;
+  o.argv = parsed->argv;
+  o.balance = true;
+  o.locked = parsed->locked;
+  o.hint = parsed->hint;
+  using W = MosrunOptions::Where;
+  if (parsed->where == W::kBest) o.start_best = true;
+  if (parsed->where == W::kNode || parsed->where == W::kList) {
+    auto to = pick_start_node(parsed->where == W::kNode ? std::vector<uint32_t>{parsed->node} : parsed->list);
+    if (to.ok()) {
+      o.start_on = *to;
+    } else if (parsed->fallback_anywhere) {
+      std::fprintf(stderr, "mosrun: %s; starting on the best node instead (-F)\n", to.error().what.c_str());
+      o.start_best = true;
+    } else {
+      std::fprintf(stderr, "mosrun: %s\n", to.error().what.c_str());
+      return kExitUnavailable;
     }
   }
-  o.argv.assign(args.begin() + static_cast<long>(i), args.end());
   return run_program(o, "mosrun");
 }
 

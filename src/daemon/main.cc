@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   if (acceptor) {
     daemon::Daemon* dp = d->get();
     acceptor->set_block_check([dp] { return dp->settings().get().block; });
+    acceptor->set_control_address(dp->control_address());
     // mosctl expel: block, then send every guest home; "guests" counts those still here.
     dp->control().add_op("expel", [dp, acceptor](const daemon::ControlRequest& r) {
       if (r.caller.uid != 0) return daemon::error_reply("only root may expel guests");

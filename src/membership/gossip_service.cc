@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "balance/node_views.h"
 #include "base/log.h"
 #include "daemon/control_protocol.h"
 
@@ -11,8 +12,11 @@ namespace omx::membership {
 namespace {
 
 constexpr std::chrono::milliseconds kSampleInterval{100};  // 10 samples = one 1 s period
-constexpr gossip::Time kClaimGapMs{1500};
+constexpr gossip::Time kClaimGapMs{1500};  // claims that do not say what load they saw
 constexpr gossip::Time kClaimHoldMs{5000};  // load period 1 s + record age p99 ~1.3 s, with margin
+// A record created this long after a claim shows the move (it takes well under 0.5 s; the
+// load meter's period is 1 s): the claim's pending load is no longer added to it.
+constexpr gossip::Time kClaimSettleMs{1500};
 
 auto log() { return log::get("gossip"); }
 
@@ -171,10 +175,7 @@ void GossipService::describe(cluster::NodeId id, nlohmann::json& j) const {
   if (!h) return;
   const gossip::LoadRecord& r = h->record;
   constexpr uint64_t kMiB = 1024 * 1024;
-  int64_t pending = 0;
-  if (auto it = pending_.find(id); it != pending_.end())
-    for (const Pending& p : it->second)
-      if (p.until > now()) pending += p.delta;
+  int64_t pending = pending_load(id, now() - h->age);
   j["load"] = std::max<int64_t>(0, int64_t{r.load} + pending);
   if (id == engine_->self()) {  // local decisions: the last second's load, not the smoothed one
     int64_t now_load = gossip::normalized_load(meter_.period_load(), speed_.effective(), inputs_.effective_cpus);
@@ -195,24 +196,67 @@ void GossipService::describe(cluster::NodeId id, nlohmann::json& j) const {
   j["record_age_ms"] = h->age.count();
 }
 
+int64_t GossipService::pending_load(cluster::NodeId id, gossip::Time record_made) const {
+  int64_t sum = 0;
+  gossip::Time t = now();
+  if (auto it = pending_.find(id); it != pending_.end())
+    for (const Pending& p : it->second)
+      if (p.until > t && record_made < p.made + kClaimSettleMs) sum += p.delta;
+  return sum;
+}
+
+int64_t GossipService::shown_load(cluster::NodeId id) const {
+  auto h = engine_->record(id, now());
+  if (!h) return -1;
+  int64_t base = h->record.load;
+  if (id == engine_->self())
+    base = gossip::normalized_load(meter_.period_load(), speed_.effective(), inputs_.effective_cpus);
+  return std::max<int64_t>(0, base + pending_load(id, now() - h->age));
+}
+
+void GossipService::add_pending(cluster::NodeId to, int64_t load, int64_t self_load) {
+  gossip::Time t = now();
+  for (auto& [id, list] : pending_)  // forget what gossip has shown by now
+    std::erase_if(list, [t](const Pending& p) { return p.until <= t; });
+  last_claim_[to] = t;
+  pending_[to].push_back({load, t, t + kClaimHoldMs});
+  if (self_load) pending_[engine_->self()].push_back({-self_load, t, t + kClaimHoldMs});
+}
+
 nlohmann::json GossipService::claim(const nlohmann::json& req) {
   cluster::NodeId to = req.at("to").get<cluster::NodeId>();
   int64_t load = req.at("load").get<int64_t>(), self_load = req.value("self_load", int64_t{0});
   if (load < 0 || load > 1000000 || self_load < 0 || self_load > 1000000)
     return daemon::error_reply("claim: loads out of range");
-  gossip::Time t = now();
-  for (auto& [id, list] : pending_)  // forget what gossip has shown by now
-    std::erase_if(list, [t](const Pending& p) { return p.until <= t; });
-  if (auto it = last_claim_.find(to); it != last_claim_.end() && t - it->second < kClaimGapMs)
+  if (req.contains("seen")) {
+    // Optimistic: granted unless the target looks busier now, by half a process or more, than
+    // when the caller decided (another process claimed it meanwhile, or gossip brought news).
+    int64_t seen = req.at("seen").get<int64_t>();
+    if (shown_load(to) >= seen + (load + 1) / 2)
+      return daemon::error_reply(fmt::format("node {} was just chosen by another process; try again", to));
+  } else if (auto it = last_claim_.find(to); it != last_claim_.end() && now() - it->second < kClaimGapMs) {
     return daemon::error_reply(fmt::format("node {} was just chosen by another process; try again", to));
-  last_claim_[to] = t;
-  pending_[to].push_back({load, t + kClaimHoldMs});
-  pending_[engine_->self()].push_back({-self_load, t + kClaimHoldMs});
+  }
+  add_pending(to, load, self_load);
   return daemon::ok_reply();
+}
+
+nlohmann::json GossipService::place(const nlohmann::json& req) {
+  uint64_t rss = req.value("rss", uint64_t{0});
+  std::vector<balance::NodeView> views = balance::node_views({{"nodes", table_.nodes_json()}});
+  cluster::NodeId self = engine_->self();
+  cluster::NodeId to = balance::best_node(views, self, self, rss, /*counted=*/false);
+  // One more process there until gossip shows it (here too: it may take a moment to leave).
+  for (const balance::NodeView& n : views)
+    if (n.id == to)
+      add_pending(to, balance::kLoadPerProcess * balance::kStdSpeed /
+                          (std::max<uint32_t>(1, n.speed) * std::max<uint16_t>(1, n.cpus)), 0);
+  return daemon::ok_reply({{"to", to}});
 }
 
 void GossipService::add_ops(daemon::ControlServer& server) {
   server.add_op("claim", [this](const daemon::ControlRequest& r) { return claim(r.body); });
+  server.add_op("place", [this](const daemon::ControlRequest& r) { return place(r.body); });
   server.add_op("gossip", [this](const daemon::ControlRequest&) {
     const gossip::GossipCounters& c = engine_->counters();
     return daemon::ok_reply({{"sent", c.sent},

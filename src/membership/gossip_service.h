@@ -13,10 +13,15 @@
 //   upper_load, which rises at once and falls slowly: after processes left, a balancer reading
 //   it would keep moving the ones that remain)
 // and answers {"op":"gossip"} with the engine's counters, and {"op":"claim","to":N,"load":L,
-// "self_load":S}: a home supervisor about to move a process by itself (omx run --balance)
-// claims the target; one claim per target per 1.5 s is granted, and until gossip catches up
-// (5 s) the table shows L more on N and S less here, so the next supervisor does not follow
-// the same stale picture (the herd effect of several balancers acting at once).
+// "self_load":S,"seen":V}: a supervisor about to move a process by itself (automatic balancing,
+// home or guest) claims the target. Granted unless N's load as shown now is L/2 or more above V,
+// the load the caller decided on (another process claimed N meanwhile: optimistic concurrency; without
+// "seen", one claim per target per 1.5 s). Until a record of N made 1.5 s after the claim
+// arrives (at most 5 s) the table shows L more on N and S less here, so the next supervisor
+// does not follow the same stale picture (the herd effect of several balancers acting at once).
+// {"op":"place","rss":B} -> {"to":N}: where a process starting here should run (mosrun -b;
+// balance::best_node over the table), with one more process shown there at once, so a burst of
+// starts spreads over the nodes instead of all choosing the same idle one.
 //
 // Threading: omxd's event loop.
 #pragma once
@@ -77,6 +82,12 @@ class GossipService {
   void on_datagram(const wire::Datagram& d);
   void on_table_event(const MembershipEvent& e);
   nlohmann::json claim(const nlohmann::json& req);
+  nlohmann::json place(const nlohmann::json& req);
+  // Pending claimed load on `id` not yet visible in a record made at `record_made`.
+  int64_t pending_load(cluster::NodeId id, gossip::Time record_made) const;
+  // The load the node table shows for `id` now (this node: load_now); -1 if unknown.
+  int64_t shown_load(cluster::NodeId id) const;
+  void add_pending(cluster::NodeId to, int64_t load, int64_t self_load);
 
   Service& table_;
   daemon::SettingsStore& settings_;
@@ -90,11 +101,12 @@ class GossipService {
   asio::steady_timer step_timer_, sample_timer_;
   bool running_ = false;
   // Automatic moves this node's supervisors announced ({"op":"claim"}): load added to the
-  // target and taken off this node in the table until gossip shows the move (kClaimHoldMs), and
-  // when the last claim into each target was made (one at a time per kClaimGapMs).
+  // target and taken off this node in the table until gossip shows the move (a record made
+  // kClaimSettleMs after the claim, at most kClaimHoldMs), and when the last claim into each
+  // target was made (for claims without "seen": one at a time per kClaimGapMs).
   struct Pending {
     int64_t delta = 0;
-    gossip::Time until{0};
+    gossip::Time made{0}, until{0};
   };
   std::map<cluster::NodeId, std::vector<Pending>> pending_;
   std::map<cluster::NodeId, gossip::Time> last_claim_;

@@ -60,11 +60,12 @@ class Service {
   void set_down_after(int64_t ms) { table_.set_down_after(ms); }
   bool discovery() const { return discovery_ != nullptr; }
   static int64_t now_ms();
+  // The "nodes" array of the nodes op (each node with its described fields).
+  nlohmann::json nodes_json() const;
 
  private:
   void emit(const std::vector<MembershipEvent>& ev);
   void arm_tick();
-  nlohmann::json nodes_json() const;
 
   asio::io_context& io_;
   std::optional<wire::Key> key_;

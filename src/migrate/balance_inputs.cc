@@ -8,28 +8,9 @@
 
 #include <fmt/format.h>
 
-namespace omx::migrate {
+#include "daemon/control_client.h"
 
-std::vector<balance::NodeView> node_views(const nlohmann::json& reply) {
-  std::vector<balance::NodeView> out;
-  for (const auto& n : reply.value("nodes", nlohmann::json::array())) {
-    balance::NodeView v;
-    v.id = n.value("id", 0u);
-    v.up = n.value("state", std::string()) == "up" && n.contains("load");
-    v.load = n.value("load_now", n.value("load", 0u));  // this node: its own, current view
-    v.speed = n.value("speed", balance::kStdSpeed);
-    v.cpus = n.value("ncpus", uint16_t{1});
-    v.mem_free = n.value("mem_free", uint64_t{0});
-    v.mem_total = n.value("mem_total", uint64_t{0});
-    auto st = n.value("status", nlohmann::json::object());
-    v.stay = st.value("stay", false);
-    v.lstay = st.value("lstay", false);
-    v.block = st.value("block", false);
-    v.quiet = st.value("quiet", false);
-    out.push_back(v);
-  }
-  return out;
-}
+namespace omx::migrate {
 
 std::optional<balance::ProcView> proc_view(pid_t pid) {
   std::ifstream stat(fmt::format("/proc/{}/stat", pid));
@@ -52,6 +33,28 @@ std::optional<balance::ProcView> proc_view(pid_t pid) {
   v.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
   v.rss = resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   return v;
+}
+
+bool claim_target(const std::string& control, const std::vector<balance::NodeView>& nodes,
+                  balance::NodeId self, balance::NodeId to) {
+  // One process, in each node's normalised units; and the load the decision saw on `to`.
+  auto one_process = [&](balance::NodeId id) -> int64_t {
+    for (const balance::NodeView& n : nodes)
+      if (n.id == id)
+        return balance::kLoadPerProcess * balance::kStdSpeed /
+               (std::max<uint32_t>(1, n.speed) * std::max<uint16_t>(1, n.cpus));
+    return balance::kLoadPerProcess;
+  };
+  int64_t seen = 0;
+  for (const balance::NodeView& n : nodes)
+    if (n.id == to) seen = n.load;
+  auto claimed = daemon::control_request({{"op", "claim"},
+                                          {"to", to},
+                                          {"load", one_process(to)},
+                                          {"self_load", one_process(self)},
+                                          {"seen", seen}},
+                                         control, std::chrono::milliseconds(500));
+  return claimed.ok() && claimed->value("ok", false);
 }
 
 }  // namespace omx::migrate

@@ -1,22 +1,29 @@
-// What the home supervisor's automatic balancing (omx run --balance) feeds the pure balancer
-// (balance/balancer.h): the node table from omxd's "nodes" reply and a view of each process from
-// /proc (CPU time used, resident set). Stateless helpers; thread-safe.
+// What the supervisors' automatic balancing feeds the pure balancer (balance/balancer.h): a view
+// of each process from /proc (CPU time used, resident set); the node table comes from omxd's
+// "nodes" reply (balance/node_views.h). Stateless helpers; thread-safe.
 #pragma once
 
 #include <sys/types.h>
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "balance/balancer.h"
+#include "balance/node_views.h"
 
 namespace omx::migrate {
 
-// Nodes of a {"op":"nodes"} reply; entries without a load record count as down.
-std::vector<balance::NodeView> node_views(const nlohmann::json& reply);
 // CPU seconds (utime + stime) and resident bytes of `pid`; nullopt if it is gone.
 std::optional<balance::ProcView> proc_view(pid_t pid);
+
+// Claims node `to` at omxd (`control`) for one process moving there from `self`, so the other
+// supervisors of this node see the move before gossip does; `nodes` is the table the decision
+// was made on (its load for `to` is what the caller saw). False: another process claimed it
+// first, or omxd did not answer; decide again next round.
+bool claim_target(const std::string& control, const std::vector<balance::NodeView>& nodes,
+                  balance::NodeId self, balance::NodeId to);
 
 }  // namespace omx::migrate

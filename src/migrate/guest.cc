@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <chrono>
+#include <cstdlib>
 #include <deque>
 #include <set>
 #include <optional>
@@ -16,6 +18,9 @@
 
 #include "base/fault.h"
 #include "base/log.h"
+#include "balance/node_views.h"
+#include "daemon/control_client.h"
+#include "migrate/balance_inputs.h"
 #include "migrate/image_codec.h"
 #include "migrate/marshal.h"
 #include "migrate/page_stream.h"
@@ -78,6 +83,8 @@ class Guest {
   // signal `sig`: restart it (SA_RESTART, ERESTARTNOINTR) or fail it with EINTR.
   Status finish_interrupted(arch::Registers regs, int64_t code, int sig);
   Result<bool> report_exit(bool by_signal, int code);
+  // Automatic balancing where the body runs (protocol.h): asks home to move it elsewhere.
+  void balance_step();
 
   wire::Channel ch_;
   GuestConfig cfg_;
@@ -90,6 +97,8 @@ class Guest {
   bool home_requested_ = false;
   bool go_home_sent_ = false;  // kGoHome went out (so home knows a return is under way)
   int stop_as_ = 0;            // the job-control signal a SIGSTOP we sent stands for
+  BalancePolicy policy_;
+  std::chrono::steady_clock::time_point arrived_{}, next_balance_{};
 };
 
 int Guest::run(const wire::Frame& offer) {
@@ -109,6 +118,7 @@ int Guest::run(const wire::Frame& offer) {
 
 Status Guest::receive(const wire::Frame& offer_frame) {
   OMX_ASSIGN(Offer offer, decode_offer(offer_frame.payload));
+  policy_ = offer.policy;
   if (cfg_.blocked)
     return make_error(ErrorCode::kRefused, fmt::format("node {} does not accept guests (mosctl block)", cfg_.node_id));
   OMX_ASSIGN(proc::Credentials creds, body_credentials(cfg_.owner, offer, cfg_.allow_root));
@@ -149,6 +159,8 @@ Status Guest::receive(const wire::Frame& offer_frame) {
   brk_ = image.brk;
   start_brk_ = image.start_brk;
   log()->info("running home pid {} as local pid {}", home_pid_, body_.pid());
+  arrived_ = std::chrono::steady_clock::now();
+  next_balance_ = arrived_ + std::chrono::milliseconds(1000);
   return body_.cont(0);  // leaves the final stop (see restore_into)
 }
 
@@ -177,8 +189,12 @@ Status Guest::serve() {
       if (done) return ok_status();
       continue;
     }
+    if (policy_.balance && std::chrono::steady_clock::now() >= next_balance_) {
+      next_balance_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(900 + std::rand() % 200);
+      balance_step();  // may put the next round further off
+    }
     pollfd fds[2] = {{ch_.fd(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
-    if (poll(fds, 2, 1000) < 0 && errno != EINTR) return sys_error("poll");
+    if (poll(fds, 2, policy_.balance ? 200 : 1000) < 0 && errno != EINTR) return sys_error("poll");
     if (fds[1].revents) {
       signalfd_siginfo si;
       bool expelled = false;
@@ -470,6 +486,9 @@ Result<bool> Guest::on_home_frame(const wire::Frame& f) {
     }
     case MsgType::kMigrateHome:
       return go_home_now();
+    case MsgType::kBalancePolicy:
+      OMX_TRY(decode_policy(f.payload, policy_));
+      return false;
     case MsgType::kClose:
       kill(body_.pid(), SIGKILL);
       return true;
@@ -477,6 +496,30 @@ Result<bool> Guest::on_home_frame(const wire::Frame& f) {
       return make_error(ErrorCode::kProtocol, fmt::format("unexpected frame {:#x} from home",
                                                           static_cast<unsigned>(f.type)));
   }
+}
+
+void Guest::balance_step() {
+  if (policy_.locked || home_requested_ || go_home_sent_ || cfg_.control_address.empty()) return;
+  auto reply = daemon::control_request({{"op", "nodes"}}, cfg_.control_address,
+                                       std::chrono::milliseconds(500));
+  if (!reply.ok() || !reply->value("ok", false)) return;
+  auto view = proc_view(body_.pid());
+  if (!view) return;
+  view->home = ch_.peer_node();
+  view->hint = static_cast<balance::Hint>(policy_.hint);
+  view->cpu_seconds += static_cast<double>(policy_.cpu_ms) / 1000.0;
+  view->resident_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived_).count();
+  std::vector<balance::NodeView> nodes = balance::node_views(*reply);
+  auto d = balance::decide(cfg_.node_id, nodes, {*view}, balance::Link{});
+  if (!d || !claim_target(cfg_.control_address, nodes, cfg_.node_id, d->to)) return;
+  log()->info("balance: asking home to move pid {} to node {} ({})", home_pid_, d->to, d->reason);
+  wire::Writer w;
+  w.u32(d->to);
+  w.str(d->reason);
+  if (auto st = ch_.send(MsgType::kBalanceMove, w.data()); !st.ok())
+    log()->warn("balance: {}", st.error().message());
+  // Home moves it (or not, if it was locked meanwhile); ask again only after a while.
+  next_balance_ = std::chrono::steady_clock::now() + std::chrono::seconds(5);
 }
 
 // Home asked for the process back: stop the body wherever it is and send it.

@@ -8,6 +8,8 @@
 // the body itself runs with the owner's credentials.
 #pragma once
 
+#include <string>
+
 #include "base/result.h"
 #include "migrate/protocol.h"
 #include "proc/restore.h"
@@ -21,6 +23,7 @@ struct GuestConfig {
   bool allow_root = false;  // accept processes owned by uid 0
   wire::SessionOwner owner;  // whom the session acts for (the kSessionOwner frame)
   bool blocked = false;      // this node refuses guests (mosctl block)
+  std::string control_address;  // this node's omxd (automatic balancing: "nodes", "claim")
 };
 
 // The credentials the body runs with. A session owned by an ordinary user carries only that

@@ -18,7 +18,8 @@ constexpr wire::Duration kFirstFrameTimeout{10000};
 auto log() { return log::get("guest"); }
 
 [[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
-                             const wire::Key& key, bool allow_root, bool blocked) {
+                             const wire::Key& key, bool allow_root, bool blocked,
+                             const std::string& control) {
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
   sigset_t usr1;  // mosctl expel: taken by the guest's loop once the body runs (guest.cc)
   sigemptyset(&usr1);
@@ -52,7 +53,7 @@ auto log() { return log::get("guest"); }
                 wire::msg_type_name(first->type));
     _exit(2);
   }
-  GuestConfig cfg{node, allow_root, std::move(*owner), blocked};
+  GuestConfig cfg{node, allow_root, std::move(*owner), blocked, control};
   _exit(run_guest(std::move(*ch), *first, cfg));
 }
 
@@ -68,7 +69,8 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
     log()->error("fork for connection from {}: {}", peer.to_string(), strerror(errno));
     return;
   }
-  if (pid == 0) child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_());
+  if (pid == 0) child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_(),
+                             control_address_);
   children_.add(pid);
 }
 

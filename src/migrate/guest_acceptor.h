@@ -33,6 +33,8 @@ class GuestAcceptor final : public daemon::ConnectionHandler {
   size_t guests() { children_.reap(); return children_.size(); }
   // Asked at each connection: true refuses the migration (mosctl block).
   void set_block_check(std::function<bool()> f) { blocked_ = std::move(f); }
+  // This node's omxd control address, for the guests' automatic balancing.
+  void set_control_address(std::string a) { control_address_ = std::move(a); }
 
  private:
   uint32_t node_id_;
@@ -40,6 +42,7 @@ class GuestAcceptor final : public daemon::ConnectionHandler {
   bool allow_root_;
   ChildLimit children_;
   std::function<bool()> blocked_;
+  std::string control_address_;
 };
 
 }  // namespace omx::migrate

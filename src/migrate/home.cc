@@ -43,6 +43,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kDeputyScratch = (2 * kMaxBufferBytes) + (1 << 20);
 constexpr wire::Duration kStepTimeout{30000};
+constexpr std::chrono::milliseconds kStartDelay{150};  // mosrun -ID/-j/-b: see start_due_
 
 auto log() { return log::get("home"); }
 
@@ -67,6 +68,7 @@ struct Proc {
   Clock::time_point arrived = Clock::now();  // started, or came home (balancer residency)
   std::string cantmove;                // the balancer's move met a cantmove reason: not tried again
   bool locked = false;                 // omx lock: automatic balancing leaves it where it is
+  double cpu_before_s = 0;             // CPU time used before its last move out (while away)
   pid_t pid() const { return native ? native->pid() : deputy->pid(); }
 };
 
@@ -95,6 +97,10 @@ class HomeSupervisor {
   json handle_request(const json& req);
   void bounce();
   void balance_step();
+  void start_placement();
+  // Where `migrate PID balance` should take `pid`: best_node over the node table.
+  Result<uint32_t> balance_target(pid_t pid, const Proc& p);
+  void send_policy(pid_t pid, Proc& p);
   void write_stats();
 
   pid_t root_;
@@ -107,6 +113,12 @@ class HomeSupervisor {
   Clock::time_point next_balance_{};
   balance::Link link_;  // refined from each completed move
   bool stats_written_ = false;
+  // Placement at start (cfg_.start_on / start_best): due once the root has exec'd.
+  // The dynamic loader maps the program's libraries first (file mappings are made at home: a
+  // body doing that elsewhere comes straight back), so the move waits kStartDelay after exec.
+  bool start_due_ = false;
+  Clock::time_point start_at_{};
+  int start_tries_ = 0;
 };
 
 int HomeSupervisor::run() {
@@ -138,6 +150,7 @@ int HomeSupervisor::run() {
       };
       if (cfg_.bounce_ms) wake_at(next_bounce_);
       if (cfg_.balance) wake_at(next_balance_);
+      if (start_due_) wake_at(start_at_);
       if (poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
         log()->error("poll: {}", strerror(errno));
         return 1;
@@ -152,6 +165,7 @@ int HomeSupervisor::run() {
         bounce();
         next_bounce_ = Clock::now() + std::chrono::milliseconds(cfg_.bounce_ms);
       }
+      if (start_due_ && Clock::now() >= start_at_) start_placement();
       if (cfg_.balance && Clock::now() >= next_balance_) {
         balance_step();
         next_balance_ = Clock::now() + std::chrono::milliseconds(900 + std::rand() % 200);
@@ -174,6 +188,7 @@ Status HomeSupervisor::setup() {
   Proc& p = procs_[root_];
   p.native = proc::Tracee::adopt(root_);
   p.fresh = false;
+  p.locked = cfg_.locked;
   OMX_TRY(nodes_.load(cfg_.control_address));
   p.node = nodes_.home();
   next_bounce_ = Clock::now() + std::chrono::milliseconds(cfg_.bounce_ms);
@@ -223,13 +238,20 @@ void HomeSupervisor::on_native_event(pid_t pid, Proc& p, const proc::StopEvent& 
   } else if (e.kind == K::kEvent && (e.event == PTRACE_EVENT_FORK || e.event == PTRACE_EVENT_VFORK ||
                                      e.event == PTRACE_EVENT_CLONE)) {
     auto child = p.native->get_event_msg();
-    if (child.ok() && !procs_.count(static_cast<pid_t>(*child))) {
-      Proc& c = procs_[static_cast<pid_t>(*child)];
-      c.native = proc::Tracee::adopt(static_cast<pid_t>(*child));
-      c.node = nodes_.home();
+    if (child.ok()) {
+      auto [c, added] = procs_.try_emplace(static_cast<pid_t>(*child));
+      if (added) {  // else it reported first (on_sigchld adopted it)
+        c->second.native = proc::Tracee::adopt(static_cast<pid_t>(*child));
+        c->second.node = nodes_.home();
+      }
+      c->second.locked = c->second.locked || p.locked;  // inherited, as in openMosix
     }
   } else if (e.kind == K::kEvent && e.event == PTRACE_EVENT_EXIT && pid == root_) {
     write_stats();
+  } else if (e.kind == K::kEvent && e.event == PTRACE_EVENT_EXEC && pid == root_ && !start_tries_ &&
+             (cfg_.start_on || cfg_.start_best)) {
+    start_due_ = true;  // the program is in place: move it where it should start
+    start_at_ = Clock::now() + kStartDelay;
   }
   (void)p.native->cont(sig);
 }
@@ -327,6 +349,20 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
       if (st.ok() && next) st = move_out(pid, p, *next);
       finish_waiters(pid, p, st);
       return ok_status();  // a failed move leaves the process running where it was
+    }
+    case MsgType::kBalanceMove: {  // the balancer where it runs chose another node
+      wire::Reader r(f.payload, "balance move");
+      OMX_ASSIGN(uint32_t to, r.u32("node"));
+      OMX_ASSIGN(std::string why, r.str("reason", 4096));
+      if (p.locked || !cfg_.balance || p.home_requested) return ok_status();  // changed meanwhile
+      if (!nodes_.known(to)) {
+        log()->info("balance: node {} chose unknown node {} for {}; ignored", p.node, to, pid);
+        return ok_status();
+      }
+      log()->info("balance: moving {} from node {} to node {} ({})", pid, p.node, to, why);
+      auto st = migrate(pid, to);
+      if (!st.ok()) log()->info("balance: {} stays on node {}: {}", pid, p.node, st.error().message());
+      return ok_status();
     }
     case MsgType::kMigrateAbort: {  // the guest could not start sending it back
       wire::Reader r(f.payload, "migrate abort");
@@ -463,6 +499,9 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
     OMX_ASSIGN(proc::CaptureResult cap, proc::capture_state(t, rs, regs, *vmas));
     cap.image.pending.insert(cap.image.pending.begin(), held.begin(), held.end());
     OMX_ASSIGN(Offer offer, make_offer(pid, *vmas));
+    auto view = proc_view(pid);
+    double cpu_s = (view ? view->cpu_seconds : 0) + p.cpu_before_s;
+    offer.policy = {cfg_.balance, p.locked, cfg_.hint, static_cast<uint64_t>(cpu_s * 1000)};
     OMX_ASSIGN(ch, nodes_.connect(node));
     OMX_TRY(fault::check("home.offer"));
     OMX_TRY(ch->send(MsgType::kMigrateOffer, encode(offer)));
@@ -582,13 +621,32 @@ void HomeSupervisor::on_control() {
     if (op == "lock" || op == "unlock") {
       pid_t pid = req.at("pid").get<pid_t>();
       auto it = procs_.find(pid);
-      if (it != procs_.end()) it->second.locked = op == "lock";
+      if (it != procs_.end()) {
+        it->second.locked = op == "lock";
+        send_policy(pid, it->second);
+      }
       req["op"] = "where";  // answered below, with the new lock state
     }
     if (op == "migrate") {
       pid_t pid = req.at("pid").get<pid_t>();
       std::string to = req.at("to").get<std::string>();
-      uint32_t target = to == "home" ? nodes_.home() : static_cast<uint32_t>(std::stoul(to));
+      uint32_t target = nodes_.home();
+      if (to == "balance") {
+        auto it = procs_.find(pid);
+        if (it == procs_.end()) {
+          write_reply_line(c.get(), json{{"ok", false}, {"error", fmt::format("pid {} is not a "
+                                         "migratable process of this tree", pid)}}.dump());
+          return;
+        }
+        auto best = balance_target(pid, it->second);
+        if (!best.ok()) {
+          write_reply_line(c.get(), json{{"ok", false}, {"error", best.error().message()}}.dump());
+          return;
+        }
+        target = *best;
+      } else if (to != "home") {
+        target = static_cast<uint32_t>(std::stoul(to));
+      }
       auto done = migrate(pid, target);
       if (done.ok() && !*done) {  // answered when the move completes
         procs_.at(pid).waiters.push_back(std::move(c));
@@ -657,26 +715,17 @@ void HomeSupervisor::balance_step() {
     if (auto v = proc_view(pid)) {
       v->home = nodes_.home();
       v->locked = p.locked;
+      v->hint = static_cast<balance::Hint>(cfg_.hint);
+      v->cpu_seconds += p.cpu_before_s;
       v->resident_s = std::chrono::duration<double>(Clock::now() - p.arrived).count();
       views.push_back(*v);
     }
   }
   if (views.empty()) return;
-  std::vector<balance::NodeView> nodes = node_views(*reply);
+  std::vector<balance::NodeView> nodes = balance::node_views(*reply);
   auto d = balance::decide(nodes_.home(), nodes, views, link_);
   if (!d) return;
-  // Claim the target at omxd, so other supervisors here see the move before gossip does.
-  auto one_process = [&](uint32_t id) -> int64_t {
-    for (const balance::NodeView& n : nodes)
-      if (n.id == id)
-        return balance::kLoadPerProcess * balance::kStdSpeed /
-               (std::max<uint32_t>(1, n.speed) * std::max<uint16_t>(1, n.cpus));
-    return balance::kLoadPerProcess;
-  };
-  auto claimed = daemon::control_request(
-      {{"op", "claim"}, {"to", d->to}, {"load", one_process(d->to)}, {"self_load", one_process(nodes_.home())}},
-      control, std::chrono::milliseconds(500));
-  if (!claimed.ok() || !claimed->value("ok", false)) return;  // another process took it; next round
+  if (!claim_target(control, nodes, nodes_.home(), d->to)) return;  // another took it; next round
   log()->info("balance: moving {} to node {} ({})", d->pid, d->to, d->reason);
   auto st = migrate(d->pid, d->to);
   if (!st.ok()) {
@@ -685,6 +734,56 @@ void HomeSupervisor::balance_step() {
     if (st.error().what.rfind("cannot move: ", 0) == 0)
       if (auto it = procs_.find(d->pid); it != procs_.end()) it->second.cantmove = st.error().what;
   }
+}
+
+void HomeSupervisor::send_policy(pid_t pid, Proc& p) {
+  if (!p.ch) return;
+  Status st = p.ch->send(MsgType::kBalancePolicy, encode_policy(cfg_.balance, p.locked));
+  if (!st.ok()) log()->warn("process {} on node {}: {}", pid, p.node, st.error().message());
+}
+
+Result<uint32_t> HomeSupervisor::balance_target(pid_t pid, const Proc& p) {
+  auto reply = daemon::control_request({{"op", "nodes"}}, nodes_.control_address(),
+                                       std::chrono::milliseconds(1000));
+  if (!reply.ok()) return std::move(reply.error());
+  if (!reply->value("ok", false))
+    return make_error(ErrorCode::kRefused, "omxd: " + reply->value("error", std::string("no node table")));
+  uint64_t rss = p.last_move_bytes;
+  if (p.native)
+    if (auto v = proc_view(pid)) rss = v->rss;
+  std::vector<balance::NodeView> nodes = balance::node_views(*reply);
+  return balance::best_node(nodes, p.node, nodes_.home(), rss, /*counted=*/true);
+}
+
+// mosrun -ID / -jLIST / -b: the program has been exec'd at home; move it where it should start.
+// A failure leaves it running here (a few tries first: it may be busy at an event).
+void HomeSupervisor::start_placement() {
+  auto it = procs_.find(root_);
+  if (it == procs_.end() || !it->second.native) {
+    start_due_ = false;
+    return;
+  }
+  ++start_tries_;
+  uint32_t to = cfg_.start_on;
+  if (!to) {
+    uint64_t rss = 0;
+    if (auto v = proc_view(root_)) rss = v->rss;
+    auto reply = daemon::control_request({{"op", "place"}, {"rss", rss}}, nodes_.control_address(),
+                                         std::chrono::milliseconds(1000));
+    if (reply.ok() && reply->value("ok", false)) to = reply->value("to", nodes_.home());
+    else log()->info("placement at start: omxd gave no node; {} starts here", root_);
+  }
+  start_due_ = false;
+  if (!to || to == nodes_.home()) return;
+  auto st = migrate(root_, to);
+  if (st.ok()) return;
+  if (st.error().code == ErrorCode::kRefused && st.error().what.rfind("busy", 0) == 0 && start_tries_ < 5) {
+    start_due_ = true;  // at an event; again in 100 ms
+    start_at_ = Clock::now() + std::chrono::milliseconds(100);
+    cfg_.start_on = to;
+    return;
+  }
+  log()->warn("placement at start on node {} failed: {}; {} runs here", to, st.error().message(), root_);
 }
 
 void HomeSupervisor::write_stats() {

@@ -5,8 +5,8 @@
 // sent to it, and brings it back when asked or when it makes a call only home can make.
 //
 // One thread, one poll loop: SIGCHLD (signalfd) for tracee stops, the control socket
-// (`@omx/sup/<pid>`, JSON lines: migrate, where, list), one channel per process away, and the
-// bounce timer. Exits when the last process of the tree is gone.
+// (`@omx/sup/<pid>`, JSON lines: migrate (to a node, "home" or "balance"), lock, unlock, where,
+// list), one channel per process away, and the bounce and balancing timers. Exits when the last process of the tree is gone.
 #pragma once
 
 #include <sys/types.h>
@@ -18,9 +18,17 @@ namespace omx::migrate {
 
 struct HomeConfig {
   uint32_t bounce_ms = 0;     // 0: no automatic moves; else move every process this often
-  // Automatic balancing (omx run --balance): every second, the processes running here are
-  // weighed against the node table by the balancer (balance/balancer.h); at most one moves.
+  // Automatic balancing (mosrun's default, omx run --balance): every second, the processes
+  // running here are weighed against the node table by the balancer (balance/balancer.h); at
+  // most one moves. Processes away are weighed by the guest supervisor where they run, which
+  // asks home to move them (kBalanceMove).
   bool balance = false;
+  bool locked = false;        // the root starts locked (mosrun -L, -h, -ID, -j); children inherit
+  uint8_t hint = 0;           // balance::Hint for the whole tree (mosrun -c / -i)
+  // Placement at start, once the program has been exec'd: move it to start_on (mosrun -ID,
+  // -jLIST: chosen before), or to the node omxd's "place" op names (mosrun -b).
+  uint32_t start_on = 0;      // 0: none
+  bool start_best = false;
   std::string stats_json;     // written when the root process exits
   std::string control_address;  // omxd's control socket ("" = default)
 };

@@ -22,6 +22,10 @@ std::vector<uint8_t> encode(const Offer& o) {
     w.u64(f.size);
     w.i64(f.mtime_ns);
   }
+  w.u8(o.policy.balance ? 1 : 0);
+  w.u8(o.policy.locked ? 1 : 0);
+  w.u8(o.policy.hint);
+  w.u64(o.policy.cpu_ms);
   return std::move(w).take();
 }
 
@@ -44,8 +48,34 @@ Result<Offer> decode_offer(std::span<const uint8_t> b) {
     OMX_ASSIGN(f.mtime_ns, r.i64("mtime"));
     o.files.push_back(std::move(f));
   }
+  OMX_ASSIGN(uint8_t balance, r.u8("balance"));
+  OMX_ASSIGN(uint8_t locked, r.u8("locked"));
+  OMX_ASSIGN(o.policy.hint, r.u8("hint"));
+  if (balance > 1 || locked > 1 || o.policy.hint > 2)
+    return make_error(ErrorCode::kProtocol, "offer: bad balancing policy");
+  o.policy.balance = balance;
+  o.policy.locked = locked;
+  OMX_ASSIGN(o.policy.cpu_ms, r.u64("cpu time"));
   OMX_TRY(r.expect_end());
   return o;
+}
+
+std::vector<uint8_t> encode_policy(bool balance, bool locked) {
+  wire::Writer w;
+  w.u8(balance ? 1 : 0);
+  w.u8(locked ? 1 : 0);
+  return std::move(w).take();
+}
+
+Status decode_policy(std::span<const uint8_t> b, BalancePolicy& into) {
+  wire::Reader r(b, "balance policy");
+  OMX_ASSIGN(uint8_t balance, r.u8("balance"));
+  OMX_ASSIGN(uint8_t locked, r.u8("locked"));
+  if (balance > 1 || locked > 1) return make_error(ErrorCode::kProtocol, "balance policy: bad flags");
+  OMX_TRY(r.expect_end());
+  into.balance = balance;
+  into.locked = locked;
+  return ok_status();
 }
 
 Result<FileIdentity> identify_file(const std::string& path) {

@@ -18,6 +18,12 @@
 // only home can make (fork, execve, ...): guest kGoHome {reason str}, kMigrateImage,
 // kMigratePages*, kMigratePagesEnd; home kMigrateAck {ok, error}. On a failed return the body
 // keeps running at the guest.
+//
+// Automatic balancing of a process that is away: the offer carries its BalancePolicy; home
+// sends kBalancePolicy {balance u8, locked u8} when it changes (omx lock/unlock). The guest's
+// balancer (every ~1 s, on the node where the body runs) may send kBalanceMove {to u32, reason
+// str}; home, unless the process is locked meanwhile, moves it there as `migrate` does (home
+// first: kMigrateHome, then out again unless `to` is home).
 #pragma once
 
 #include <cstdint>
@@ -35,14 +41,26 @@ struct FileIdentity {
   int64_t mtime_ns = 0;
 };
 
+// How the balancer may treat a process (mosrun flags, omx lock).
+struct BalancePolicy {
+  bool balance = false;     // automatic balancing on (mosrun default; omx run --balance)
+  bool locked = false;      // mosrun -L / omx lock: automatic balancing leaves it where it is
+  uint8_t hint = 0;         // balance::Hint (mosrun -c / -i)
+  uint64_t cpu_ms = 0;      // CPU time it used before this move (the balancer's age estimate)
+};
+
 struct Offer {
   uint32_t uid = 0, gid = 0;
   std::vector<uint32_t> groups;
   std::vector<FileIdentity> files;
+  BalancePolicy policy;
 };
 
 std::vector<uint8_t> encode(const Offer& o);
 Result<Offer> decode_offer(std::span<const uint8_t> b);
+
+std::vector<uint8_t> encode_policy(bool balance, bool locked);
+Status decode_policy(std::span<const uint8_t> b, BalancePolicy& into);
 
 // Whether this node has the file exactly as described (same size and modification time).
 bool have_identical_file(const FileIdentity& f);

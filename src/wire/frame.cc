@@ -27,6 +27,8 @@ const char* known_name(uint16_t type) {
     case MsgType::kMigratePagesEnd: return "migrate-pages-end";
     case MsgType::kMigrateHome: return "migrate-home";
     case MsgType::kGoHome: return "go-home";
+    case MsgType::kBalancePolicy: return "balance-policy";
+    case MsgType::kBalanceMove: return "balance-move";
     case MsgType::kSyscallCancel: return "syscall-cancel";
     case MsgType::kStopped: return "stopped";
     case MsgType::kSyscallRequest: return "syscall-request";

@@ -76,6 +76,8 @@ enum class MsgType : uint16_t {
   kMigratePagesEnd = 0x0209,  // end of the page stream
   kMigrateHome = 0x020a,      // home asks the guest to send the process back
   kGoHome = 0x020b,           // the guest sends the process home: reason string, then image
+  kBalancePolicy = 0x020c,    // home -> guest: automatic balancing on/off, lock (migrate/protocol.h)
+  kBalanceMove = 0x020d,      // guest -> home: its balancer chose node u32 (reason string)
   // 0x03xx syscall forwarding between remote body and deputy
   kSyscallRequest = 0x0301,
   kSyscallReply = 0x0302,

@@ -46,5 +46,30 @@ TEST(BodyCredentials, RootSessionCarriesAnyoneButRootOnlyIfAllowed) {
   EXPECT_TRUE(body_credentials(root, offer_for(0, 0, {}), true).ok());
 }
 
+TEST(OfferCodec, CarriesTheBalancingPolicyAndRejectsBadOnes) {
+  Offer o = offer_for(1000, 1000, {24});
+  o.files.push_back({"/usr/bin/true", 123, 456});
+  o.policy = {true, true, 1, 98765};
+  auto d = decode_offer(encode(o));
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(d->files.size(), 1u);
+  EXPECT_TRUE(d->policy.balance);
+  EXPECT_TRUE(d->policy.locked);
+  EXPECT_EQ(d->policy.hint, 1);
+  EXPECT_EQ(d->policy.cpu_ms, 98765u);
+  std::vector<uint8_t> b = encode(o);
+  b[b.size() - 9] = 7;  // hint out of range
+  EXPECT_FALSE(decode_offer(b).ok());
+  b = encode(o);
+  b.pop_back();  // truncated
+  EXPECT_FALSE(decode_offer(b).ok());
+  BalancePolicy p;
+  ASSERT_TRUE(decode_policy(encode_policy(true, false), p).ok());
+  EXPECT_TRUE(p.balance);
+  EXPECT_FALSE(p.locked);
+  EXPECT_FALSE(decode_policy(std::vector<uint8_t>{1, 2}, p).ok());
+  EXPECT_FALSE(decode_policy(std::vector<uint8_t>{1}, p).ok());
+}
+
 }  // namespace
 }  // namespace omx::migrate
