@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "migrate/guest.h"
 #include "wire/channel.h"
@@ -17,8 +19,18 @@ constexpr wire::Duration kFirstFrameTimeout{10000};
 
 auto log() { return log::get("guest"); }
 
+// A forked child holds a copy of every fd omxd had (close-on-exec does not apply: there is no
+// exec): its listening sockets, event loop, state directory. Kept, a guest that outlives omxd
+// (omxd stopped while it ran) keeps the control socket and the wire port bound: clients connect
+// to a socket nobody serves and wait for their timeout, and a new omxd cannot listen.
+void close_inherited_fds(int keep) {
+  if (keep > 3) ::close_range(3, static_cast<unsigned>(keep - 1), 0);
+  ::close_range(static_cast<unsigned>(std::max(keep + 1, 3)), ~0u, 0);
+}
+
 [[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
                              const wire::Key& key, bool allow_root, bool blocked) {
+  close_inherited_fds(fd.get());
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
   sigset_t usr1;  // mosctl expel: taken by the guest's loop once the body runs (guest.cc)
   sigemptyset(&usr1);
