@@ -21,6 +21,7 @@ struct GuestConfig {
   bool allow_root = false;  // accept processes owned by uid 0
   wire::SessionOwner owner;  // whom the session acts for (the kSessionOwner frame)
   bool blocked = false;      // this node refuses guests (mosctl block)
+  bool closing = false;      // this node is shutting down (mosctl shutdown, SIGTERM): refuse too
 };
 
 // The credentials the body runs with. A session owned by an ordinary user carries only that

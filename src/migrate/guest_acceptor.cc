@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "base/log.h"
 #include "migrate/guest.h"
 #include "wire/channel.h"
@@ -29,7 +31,7 @@ void close_inherited_fds(int keep) {
 }
 
 [[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
-                             const wire::Key& key, bool allow_root, bool blocked) {
+                             const wire::Key& key, bool allow_root, bool blocked, bool closing) {
   close_inherited_fds(fd.get());
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
   sigset_t usr1;  // mosctl expel: taken by the guest's loop once the body runs (guest.cc)
@@ -64,7 +66,7 @@ void close_inherited_fds(int keep) {
                 wire::msg_type_name(first->type));
     _exit(2);
   }
-  GuestConfig cfg{node, allow_root, std::move(*owner), blocked};
+  GuestConfig cfg{node, allow_root, std::move(*owner), blocked, closing};
   _exit(run_guest(std::move(*ch), *first, cfg));
 }
 
@@ -80,8 +82,22 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
     log()->error("fork for connection from {}: {}", peer.to_string(), strerror(errno));
     return;
   }
-  if (pid == 0) child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_());
+  if (pid == 0)
+    child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_(), closing_);
   children_.add(pid);
+  peers_[pid] = peer.to_string();
+}
+
+std::vector<std::string> GuestAcceptor::describe_guests() {
+  children_.reap();
+  std::erase_if(peers_, [&](const auto& e) { return !children_.pids().contains(e.first); });
+  std::vector<std::string> out;
+  for (pid_t p : children_.pids()) {
+    auto it = peers_.find(p);
+    out.push_back(fmt::format("supervisor pid {} (connection from {})", p,
+                              it == peers_.end() ? "?" : it->second));
+  }
+  return out;
 }
 
 size_t GuestAcceptor::signal_all(int sig) {
