@@ -32,12 +32,10 @@ void close_inherited_fds(int keep) {
 
 [[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
                              const wire::Key& key, bool allow_root, bool blocked, bool closing) {
+  // SIGUSR1 (mosctl expel, clean shutdown) arrives blocked from fork on (on_connection); the
+  // guest's loop takes it once the body runs (guest.cc).
   close_inherited_fds(fd.get());
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
-  sigset_t usr1;  // mosctl expel: taken by the guest's loop once the body runs (guest.cc)
-  sigemptyset(&usr1);
-  sigaddset(&usr1, SIGUSR1);
-  sigprocmask(SIG_BLOCK, &usr1, nullptr);
   log::set_process_tag(fmt::format("node{} guest{}", node, getpid()));
   auto ch = wire::Channel::accept(std::move(fd), key, node, kHandshakeTimeout);
   if (!ch.ok()) {
@@ -77,13 +75,21 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
     log()->warn("refusing connection from {}: {} guests already", peer.to_string(), children_.size());
     return;
   }
+  // The child starts with SIGUSR1 blocked: signal_all() may reach it as soon as it is in
+  // children_, before it could block the signal itself (its default action would kill it).
+  sigset_t usr1, old_mask;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, &old_mask);
   pid_t pid = fork();
-  if (pid < 0) {
-    log()->error("fork for connection from {}: {}", peer.to_string(), strerror(errno));
-    return;
-  }
   if (pid == 0)
     child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_(), closing_);
+  int fork_errno = errno;
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  if (pid < 0) {
+    log()->error("fork for connection from {}: {}", peer.to_string(), strerror(fork_errno));
+    return;
+  }
   children_.add(pid);
   peers_[pid] = peer.to_string();
 }
