@@ -4,7 +4,7 @@
 //   mosctl setspeed N | setspeed measure                                     (root)
 //   mosctl getload|getspeed|getmem|getfree|getutil|status|isup [ID]
 //   mosctl whois [ID|IP|hostname]
-//   mosctl expel | bring                                                     (root)
+//   mosctl expel | bring | shutdown                                          (root)
 //
 // Node values come from the local omxd's table (gossip records for other nodes). Settings
 // persist in omxd's state directory. Exit: 0 ok (isup: 0 "yes", 1 "no"), 1 failed, 2 usage,
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -174,6 +175,40 @@ int expel(const Ctx& c) {
   return kExitFailed;
 }
 
+// shutdown: omxd refuses guests, sends them home, waits for them (at most its
+// --shutdown-timeout), then leaves the cluster and exits; we follow it until it is gone. omxd
+// stops before its timeout only once no guest is left (or on a second signal), so the time it
+// took tells whether guests were left behind, without racing its last check.
+int shutdown(const Ctx& c) {
+  int rc;
+  json r = request(c, {{"op", "shutdown"}}, rc);
+  if (rc) return rc;
+  auto start = std::chrono::steady_clock::now();
+  unsigned guests = r.value("guests", 0u), timeout_s = r.value("timeout_s", 30u);
+  std::printf("omxd is shutting down: %u guest%s to send home (waiting at most %u s)\n", guests,
+              guests == 1 ? "" : "s", timeout_s);
+  std::fflush(stdout);
+  unsigned left = guests;
+  for (unsigned i = 0; i < (timeout_s + 10) * 10; ++i) {
+    auto g = daemon::control_request({{"op", "guests"}}, c.address);
+    if (!g.ok() || !g->value("ok", false)) {
+      auto took = std::chrono::steady_clock::now() - start;
+      if (left == 0 || took < std::chrono::seconds(timeout_s) - std::chrono::milliseconds(300)) {
+        std::printf("omxd stopped after %.1f s; no guests left here\n",
+                    std::chrono::duration<double>(took).count());
+        return kExitOk;
+      }
+      print_error(c.prog, fmt::format("omxd stopped with {} guest{} still here, left running "
+                                      "(its log names them)", left, left == 1 ? "" : "s"));
+      return kExitFailed;
+    }
+    left = g->value("guests", 0u);
+    ::usleep(100000);
+  }
+  print_error(c.prog, "omxd is still running long after its shutdown timeout");
+  return kExitFailed;
+}
+
 // The home supervisors on this node: the abstract sockets "@omx/sup/PID" in /proc/net/unix.
 std::vector<pid_t> supervisors() {
   std::vector<pid_t> out;
@@ -237,9 +272,18 @@ int cmd_mosctl(const Args& args) {
   app.add_option("command", command,
                  "stay|nostay|lstay|nolstay|block|noblock|quiet|noquiet|mfs|nomfs|setspeed N|"
                  "getload|getspeed|getmem|getfree|getutil|status|isup [ID]|whois [ID|IP|host]|"
-                 "expel|bring")
+                 "expel|bring|shutdown")
       ->required();
   app.add_option("arg", arg, "node id, speed, address or host name");
+  app.footer(
+      "Root only: the switches, setspeed, and\n"
+      "  expel     block guests, send every guest home, wait until none is left\n"
+      "  bring     lstay, bring home every process of this node running elsewhere\n"
+      "  shutdown  stop omxd cleanly (as SIGTERM): refuse new guests, send every guest home,\n"
+      "            wait for them (at most omxd --shutdown-timeout, default 30 s), then leave the\n"
+      "            cluster and exit. Processes of this node running elsewhere stay there.\n"
+      "Exit: 0 ok (isup: yes), 1 failed (isup: no; shutdown: guests left running), 2 usage,\n"
+      "3 refused (not root), 4 no daemon.");
   if (int rc = parse(app, args); rc >= 0) return rc;
 
   static const std::map<std::string, std::pair<const char*, bool>> kSwitches = {
@@ -266,8 +310,9 @@ int cmd_mosctl(const Args& args) {
     return set(c, {{"speed", std::stoul(arg)}});
   }
   if (command == "whois") return whois(c, arg);
-  if (command == "expel" || command == "bring") {
+  if (command == "expel" || command == "bring" || command == "shutdown") {
     if (!arg.empty()) return usage(command + " takes no argument");
+    if (command == "shutdown") return shutdown(c);
     return command == "expel" ? expel(c) : bring(c);
   }
   uint32_t id = 0;

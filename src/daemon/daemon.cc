@@ -124,9 +124,7 @@ Status Daemon::start() {
   map_service_->add_ops(control_);
   signals_.add(SIGTERM);
   signals_.add(SIGINT);
-  signals_.async_wait([this](asio::error_code ec, int signo) {
-    if (!ec) shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT");
-  });
+  arm_signals();
   logger()->info("node {} of {} (map {}): wire port {}:{}, control socket {}", node_.self,
                  map_.map().size(), options_.map_path, listen_ip_, node_.port, control_address_);
   write_ready();
@@ -162,7 +160,37 @@ void Daemon::stop() {
   asio::post(io_, [this] { shutdown("stop requested"); });
 }
 
-void Daemon::shutdown(const char* why) {
+void Daemon::arm_signals() {
+  signals_.async_wait([this](asio::error_code ec, int signo) {
+    if (!ec) begin_shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+}
+
+bool Daemon::request_shutdown(const std::string& why) {
+  if (shutting_down()) return false;
+  asio::post(io_, [this, why] {
+    if (!shutting_down()) begin_shutdown(why);
+  });
+  return true;
+}
+
+void Daemon::begin_shutdown(const std::string& why) {
+  if (stopped_) return;
+  if (draining_) {  // a second signal: admins expect it to stop now
+    logger()->info("{} during the clean shutdown: stopping now", why);
+    drain_->cut_short(why);
+    shutdown(why);
+    return;
+  }
+  if (!drain_) return shutdown(why);
+  draining_ = true;
+  logger()->info("{}: clean shutdown: guests leave first (another SIGTERM or SIGINT stops at once)",
+                 why);
+  arm_signals();
+  drain_->start([this, why] { shutdown(why); });
+}
+
+void Daemon::shutdown(const std::string& why) {
   if (stopped_) return;
   stopped_ = true;
   logger()->info("{}: shutting down", why);

@@ -8,6 +8,12 @@
 //             writes "ready\n" to the ready fd and closes it;
 //   run()     runs the loop until SIGTERM/SIGINT or stop(), then closes everything.
 //
+// Clean shutdown (SIGTERM, SIGINT, request_shutdown() for mosctl shutdown): with a drain set
+// (omxd: its guests leave, daemon/guest_drain.h), the daemon first runs it — still serving
+// control requests, gossip and discovery — and only when it reports done runs the shutdown
+// hooks (saying "leaving" to the others) and stops. A second SIGTERM/SIGINT meanwhile cuts
+// the drain short and stops at once. stop() never drains.
+//
 // Threading: all work happens on the thread that calls run(); stop() may be called from any
 // thread (it posts to the loop).
 #pragma once
@@ -15,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <asio.hpp>
@@ -37,6 +44,16 @@ namespace omx::daemon {
 // Reads a cluster key file: 64 hex digits (32 bytes), optional trailing newline.
 Result<std::string> read_cluster_key(const std::string& path);
 
+// Work a clean shutdown waits for before the node leaves (omxd: sending its guests away).
+class ShutdownDrain {
+ public:
+  virtual ~ShutdownDrain() = default;
+  // Starts the work on the loop thread; calls `done` there once finished (possibly at once).
+  virtual void start(std::function<void()> done) = 0;
+  // Stop waiting (a second signal); `done` is not called after this.
+  virtual void cut_short(const std::string& why) = 0;
+};
+
 class Daemon {
  public:
   // handler: where accepted wire connections go (default: LoggingConnectionHandler).
@@ -47,6 +64,12 @@ class Daemon {
   Status start();
   void run();
   void stop();
+  // A clean shutdown, as on SIGTERM (mosctl shutdown). Posted: returns at once. False if one
+  // is already under way.
+  bool request_shutdown(const std::string& why);
+  bool shutting_down() const { return draining_ || stopped_; }
+  // What a clean shutdown waits for (none: it stops at once).
+  void set_drain(std::unique_ptr<ShutdownDrain> drain) { drain_ = std::move(drain); }
 
   // A local SOCK_SEQPACKET service on the event loop (local_listener.h); closed at shutdown.
   Status listen_local(const std::string& address, LocalListener::OnAccept on_accept);
@@ -70,7 +93,9 @@ class Daemon {
 
  private:
   Daemon(DaemonOptions options, cluster::NodeMap map, std::unique_ptr<ConnectionHandler> handler);
-  void shutdown(const char* why);
+  void arm_signals();
+  void begin_shutdown(const std::string& why);
+  void shutdown(const std::string& why);
   void write_ready();
 
   DaemonOptions options_;
@@ -90,6 +115,8 @@ class Daemon {
   ScopedFd state_dir_;
   ScopedFd ready_fd_;
   std::vector<std::function<void()>> shutdown_hooks_;
+  std::unique_ptr<ShutdownDrain> drain_;
+  bool draining_ = false;
   bool stopped_ = false;
 };
 

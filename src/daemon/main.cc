@@ -1,6 +1,8 @@
 // omxd: the omx node daemon. Parses the command line, checks it against the world, then runs
-// the Daemon's event loop until SIGTERM/SIGINT. Exit status: 0 after an orderly shutdown,
-// 2 for bad arguments or inputs (map, key, node id), 1 when the daemon could not start.
+// the Daemon's event loop until SIGTERM/SIGINT or mosctl shutdown (a clean shutdown: the
+// guests are sent home first, daemon/guest_drain.h; a second signal stops at once). Exit
+// status: 0 after an orderly shutdown, 2 for bad arguments or inputs (map, key, node id), 1 when
+// the daemon could not start.
 #include <signal.h>
 
 #include <cstdio>
@@ -11,6 +13,7 @@
 #include "base/log.h"
 #include "cluster/node_map.h"
 #include "daemon/daemon.h"
+#include "daemon/guest_drain.h"
 #include "daemon/options.h"
 #include "daemon/control_address.h"
 #include "daemon/control_protocol.h"
@@ -113,6 +116,23 @@ int main(int argc, char** argv) {
     });
     dp->control().add_op("guests", [acceptor](const daemon::ControlRequest&) {
       return daemon::ok_reply({{"guests", acceptor->guests()}});
+    });
+    // Clean shutdown (SIGTERM, SIGINT, mosctl shutdown): refuse guests, send them home, wait.
+    daemon::GuestDrainHooks hooks{[acceptor] { acceptor->close(); },
+                                  [acceptor] { return acceptor->signal_all(SIGUSR1); },
+                                  [acceptor] { return acceptor->describe_guests(); }};
+    dp->set_drain(std::make_unique<daemon::GuestDrain>(
+        dp->io(), std::move(hooks), std::chrono::seconds(opts.shutdown_timeout_s)));
+  }
+  // mosctl shutdown: as SIGTERM. The reply goes out before the guests are asked to leave.
+  {
+    daemon::Daemon* dp = d->get();
+    dp->control().add_op("shutdown", [dp, acceptor, &opts](const daemon::ControlRequest& r) {
+      if (r.caller.uid != 0) return daemon::error_reply("only root may shut the node down");
+      if (!dp->request_shutdown(fmt::format("mosctl shutdown (pid {})", r.caller.pid)))
+        return daemon::error_reply("this node is already shutting down");
+      return daemon::ok_reply({{"guests", acceptor ? acceptor->guests() : 0},
+                               {"timeout_s", opts.shutdown_timeout_s}});
     });
   }
   // Channels for local users' home supervisors (migrate/channel_broker.h): the key stays here.

@@ -51,6 +51,11 @@ void add_flags(CLI::App& app, DaemonOptions& o) {
   app.add_flag("--load-cgroup", o.load_cgroup,
                "count the load of omxd's own CPU cgroup, not the machine's (several nodes on one "
                "machine, each in a cgroup: omx cluster up --cpu)");
+  app.add_option("--shutdown-timeout", o.shutdown_timeout_s,
+                 "seconds a clean shutdown (SIGTERM, SIGINT, mosctl shutdown) waits for the guests "
+                 "it sends home before stopping anyway (a second signal stops at once)")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
   app.add_option("-m,--multicast-ttl", o.multicast_ttl, "multicast TTL (1: this link only)")
       ->check(CLI::Range(1, 255))
       ->capture_default_str();

@@ -2,6 +2,7 @@
 //
 //   omxd --foreground --node-id N [--map FILE] [--listen ADDR] [--port 4660]
 //        [--control @omx/omxd] [--state-dir DIR] [--ready-fd FD] [--key FILE]
+//        [--shutdown-timeout 30] ...
 //
 // parse_daemon_options only checks syntax and ranges; Daemon::create checks what the values
 // point at (map contents, key, state directory). Errors are one line naming the flag.
@@ -40,6 +41,8 @@ struct DaemonOptions {
   uint16_t gossip_port = 5428;  // UDP, load information (membership/gossip_service.h)
   uint32_t speed = 0;           // 0: calibrate at start-up
   bool load_cgroup = false;     // load = runnable tasks of omxd's own CPU cgroup (shared machines)
+  // Clean shutdown: how long to wait for the guests to leave before leaving anyway (0: not at all).
+  uint32_t shutdown_timeout_s = 30;
 };
 
 struct CommandLine {

@@ -119,6 +119,8 @@ int Guest::run(const wire::Frame& offer) {
 Status Guest::receive(const wire::Frame& offer_frame) {
   OMX_ASSIGN(Offer offer, decode_offer(offer_frame.payload));
   policy_ = offer.policy;
+  if (cfg_.closing)
+    return make_error(ErrorCode::kRefused, fmt::format("node {} is shutting down", cfg_.node_id));
   if (cfg_.blocked)
     return make_error(ErrorCode::kRefused, fmt::format("node {} does not accept guests (mosctl block)", cfg_.node_id));
   OMX_ASSIGN(proc::Credentials creds, body_credentials(cfg_.owner, offer, cfg_.allow_root));

@@ -23,6 +23,7 @@ struct GuestConfig {
   bool allow_root = false;  // accept processes owned by uid 0
   wire::SessionOwner owner;  // whom the session acts for (the kSessionOwner frame)
   bool blocked = false;      // this node refuses guests (mosctl block)
+  bool closing = false;      // this node is shutting down (mosctl shutdown, SIGTERM): refuse too
   std::string control_address;  // this node's omxd (automatic balancing: "nodes", "claim")
 };
 

@@ -4,6 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 #include "base/log.h"
 #include "migrate/guest.h"
 #include "wire/channel.h"
@@ -17,14 +21,22 @@ constexpr wire::Duration kFirstFrameTimeout{10000};
 
 auto log() { return log::get("guest"); }
 
+// A forked child holds a copy of every fd omxd had (close-on-exec does not apply: there is no
+// exec): its listening sockets, event loop, state directory. Kept, a guest that outlives omxd
+// (omxd stopped while it ran) keeps the control socket and the wire port bound: clients connect
+// to a socket nobody serves and wait for their timeout, and a new omxd cannot listen.
+void close_inherited_fds(int keep) {
+  if (keep > 3) ::close_range(3, static_cast<unsigned>(keep - 1), 0);
+  ::close_range(static_cast<unsigned>(std::max(keep + 1, 3)), ~0u, 0);
+}
+
 [[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
-                             const wire::Key& key, bool allow_root, bool blocked,
+                             const wire::Key& key, bool allow_root, bool blocked, bool closing,
                              const std::string& control) {
+  // SIGUSR1 (mosctl expel, clean shutdown) arrives blocked from fork on (on_connection); the
+  // guest's loop takes it once the body runs (guest.cc).
+  close_inherited_fds(fd.get());
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
-  sigset_t usr1;  // mosctl expel: taken by the guest's loop once the body runs (guest.cc)
-  sigemptyset(&usr1);
-  sigaddset(&usr1, SIGUSR1);
-  sigprocmask(SIG_BLOCK, &usr1, nullptr);
   log::set_process_tag(fmt::format("node{} guest{}", node, getpid()));
   auto ch = wire::Channel::accept(std::move(fd), key, node, kHandshakeTimeout);
   if (!ch.ok()) {
@@ -53,7 +65,7 @@ auto log() { return log::get("guest"); }
                 wire::msg_type_name(first->type));
     _exit(2);
   }
-  GuestConfig cfg{node, allow_root, std::move(*owner), blocked, control};
+  GuestConfig cfg{node, allow_root, std::move(*owner), blocked, closing, control};
   _exit(run_guest(std::move(*ch), *first, cfg));
 }
 
@@ -64,14 +76,36 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
     log()->warn("refusing connection from {}: {} guests already", peer.to_string(), children_.size());
     return;
   }
+  // The child starts with SIGUSR1 blocked: signal_all() may reach it as soon as it is in
+  // children_, before it could block the signal itself (its default action would kill it).
+  sigset_t usr1, old_mask;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, &old_mask);
   pid_t pid = fork();
+  if (pid == 0)
+    child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_(), closing_,
+                 control_address_);
+  int fork_errno = errno;
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   if (pid < 0) {
-    log()->error("fork for connection from {}: {}", peer.to_string(), strerror(errno));
+    log()->error("fork for connection from {}: {}", peer.to_string(), strerror(fork_errno));
     return;
   }
-  if (pid == 0) child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_(),
-                             control_address_);
   children_.add(pid);
+  peers_[pid] = peer.to_string();
+}
+
+std::vector<std::string> GuestAcceptor::describe_guests() {
+  children_.reap();
+  std::erase_if(peers_, [&](const auto& e) { return !children_.pids().contains(e.first); });
+  std::vector<std::string> out;
+  for (pid_t p : children_.pids()) {
+    auto it = peers_.find(p);
+    out.push_back(fmt::format("supervisor pid {} (connection from {})", p,
+                              it == peers_.end() ? "?" : it->second));
+  }
+  return out;
 }
 
 size_t GuestAcceptor::signal_all(int sig) {

@@ -1,12 +1,16 @@
 // omxd parts in-process: the control protocol (dispatch, the op table, the client over a real
 // abstract socket, a connection surviving bad requests, SO_PEERCRED), the wire listener handing
-// sockets to a ConnectionHandler, the ready fd, and the command-line/input checks.
+// sockets to a ConnectionHandler, the ready fd, the command-line/input checks, and the clean
+// shutdown (a drain first, a second signal cuts it short; GuestDrain's wait).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <thread>
 
@@ -17,6 +21,7 @@
 #include "daemon/control_ops.h"
 #include "daemon/control_server.h"
 #include "daemon/daemon.h"
+#include "daemon/guest_drain.h"
 #include "daemon/options.h"
 
 namespace omx::daemon {
@@ -339,6 +344,104 @@ TEST(ControlClient, ReportsAMissingDaemon) {
   EXPECT_NE(r.error().message().find("is omxd running on this node?"), std::string::npos);
 }
 
+// A drain the test finishes by hand.
+struct FakeDrain final : ShutdownDrain {
+  std::atomic<bool> started{false}, cut{false};
+  std::function<void()> done;
+  void start(std::function<void()> d) override {
+    done = std::move(d);
+    started = true;
+  }
+  void cut_short(const std::string&) override { cut = true; }
+};
+
+bool eventually(const std::function<bool()>& f) {
+  for (int i = 0; i < 500; ++i) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return f();
+}
+
+TEST(Daemon, CleanShutdownDrainsBeforeTheHooksRun) {
+  TempDir dir;
+  DaemonOptions o = test_options(dir);
+  auto d = started(o);
+  auto drain = std::make_unique<FakeDrain>();
+  FakeDrain* fd = drain.get();
+  d->set_drain(std::move(drain));
+  std::atomic<bool> hooks_ran{false};
+  d->on_shutdown([&] { hooks_ran = true; });
+  std::thread t([&] { d->run(); });
+  EXPECT_TRUE(d->request_shutdown("test"));
+  ASSERT_TRUE(eventually([&] { return fd->started.load(); }));
+  EXPECT_FALSE(d->request_shutdown("again"));  // one is under way
+  auto ping = control_request({{"op", "ping"}}, o.control);  // still served meanwhile
+  EXPECT_TRUE(ping.ok());
+  EXPECT_FALSE(hooks_ran);
+  asio::post(d->io(), [fd] { fd->done(); });
+  t.join();
+  EXPECT_TRUE(hooks_ran);
+  EXPECT_FALSE(fd->cut);
+}
+
+TEST(Daemon, SecondSignalCutsTheDrainShort) {
+  TempDir dir;
+  DaemonOptions o = test_options(dir);
+  auto d = started(o);
+  auto drain = std::make_unique<FakeDrain>();
+  FakeDrain* fd = drain.get();
+  d->set_drain(std::move(drain));
+  std::thread t([&] { d->run(); });
+  ::kill(::getpid(), SIGTERM);
+  ASSERT_TRUE(eventually([&] { return fd->started.load(); }));
+  EXPECT_FALSE(fd->cut);
+  ::kill(::getpid(), SIGINT);
+  t.join();  // stopped without the drain's done
+  EXPECT_TRUE(fd->cut);
+}
+
+TEST(GuestDrain, WaitsUntilTheGuestsLeft) {
+  asio::io_context io;
+  int left = 2, refused = 0, sent = 0;
+  GuestDrainHooks hooks{[&] { ++refused; }, [&] { return static_cast<size_t>(++sent * 2); },
+                        [&] { return std::vector<std::string>(static_cast<size_t>(left), "g"); }};
+  GuestDrain drain(io, hooks, std::chrono::seconds(10));
+  bool done = false;
+  drain.start([&] { done = true; });
+  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(sent, 1);
+  EXPECT_FALSE(done);
+  asio::steady_timer t(io);
+  t.expires_after(std::chrono::milliseconds(250));
+  t.async_wait([&](asio::error_code) { left = 0; });
+  auto t0 = std::chrono::steady_clock::now();
+  io.run();
+  EXPECT_TRUE(done);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+}
+
+TEST(GuestDrain, GivesUpAtTheTimeoutAndStopsWhenCutShort) {
+  asio::io_context io;
+  GuestDrainHooks hooks{[] {}, [] { return size_t{1}; },
+                        [] { return std::vector<std::string>{"stuck"}; }};
+  GuestDrain drain(io, hooks, std::chrono::seconds(1));
+  bool done = false;
+  auto t0 = std::chrono::steady_clock::now();
+  drain.start([&] { done = true; });
+  io.run();
+  EXPECT_TRUE(done);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(950));
+
+  asio::io_context io2;
+  GuestDrain drain2(io2, hooks, std::chrono::seconds(30));
+  bool done2 = false;
+  drain2.start([&] { done2 = true; });
+  drain2.cut_short("SIGTERM");
+  io2.run();  // nothing left to wait for
+  EXPECT_FALSE(done2);
+}
+
 TEST(Options, ParsesTheDesignCommandLine) {
   const char* argv[] = {"omxd",        "--foreground", "--node-id", "4",          "--map",
                         "/etc/x.map",  "--listen",     "10.0.0.4",  "--port",     "4670",
@@ -356,6 +459,13 @@ TEST(Options, ParsesTheDesignCommandLine) {
   EXPECT_EQ(o.state_dir, "/var/lib/omx");
   EXPECT_EQ(o.ready_fd, 3);
   EXPECT_EQ(o.key_file, "/etc/omx.key");
+  EXPECT_EQ(o.shutdown_timeout_s, 30u);
+  const char* timeout[] = {"omxd", "--foreground", "--node-id", "4", "--shutdown-timeout", "5"};
+  auto t = parse_daemon_options(6, timeout);
+  ASSERT_TRUE(t.ok() && t->options);
+  EXPECT_EQ(t->options->shutdown_timeout_s, 5u);
+  const char* too_long[] = {"omxd", "--foreground", "--node-id", "4", "--shutdown-timeout", "7200"};
+  EXPECT_FALSE(parse_daemon_options(6, too_long).ok());
 }
 
 TEST(Options, ErrorsAreOneLine) {
