@@ -14,7 +14,8 @@
 #   node_run.sh cpu ITERS MODE                one omx_bench_cpu run, MODE native|home|remote
 #   node_run.sh calibrate SECONDS             ITERS for omx_bench_cpu taking about SECONDS
 #
-# Needs $OMX_BENCH (build/bench) and mosrun/migrate on PATH.
+# Needs $OMX_BENCH (build/bench) and mosrun/migrate on PATH. Workloads run locked (mosrun -L):
+# the placement is the benchmark's, not the balancer's.
 set -euo pipefail
 B=${OMX_BENCH:?OMX_BENCH must point at build/bench}
 RAW_PORT=4671 CHAN_PORT=4672
@@ -36,7 +37,7 @@ start_workload() {
   local out=$1 mode=$2 i sup stuck=false
   shift 2
   : > "$out"
-  if [ "$mode" = native ]; then "$@" > "$out" & else mosrun "$@" > "$out" & fi
+  if [ "$mode" = native ]; then "$@" > "$out" & else mosrun -L "$@" > "$out" & fi
   PID=$!
   for i in $(seq 400); do
     if grep -q '^ready' "$out"; then

@@ -45,7 +45,7 @@ grep -q 'gossip: dropped a datagram from 198.18.'"$C"'.44' "$D/node1/omxd.log" |
 
 log "a process under the intruder cannot be sent to node 1"
 res=$(x "$D" 3 env OMX_CONTROL=@omx/omxd44 bash -c '
-  cd /tmp; mosrun "$0" 3 > primes.out 2>&1 & p=$!
+  cd /tmp; mosrun -L "$0" 3 > primes.out 2>&1 & p=$!
   sleep 0.3; migrate $p 1 2> mig.err; echo "mig_rc=$?"; echo "where=$(omx where $p)"
   wait $p; echo "rc=$?"' "$P/demo_primes")
 echo "$res"

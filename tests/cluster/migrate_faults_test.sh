@@ -26,7 +26,7 @@ run_case() {
   if [ "$side" = guest ]; then OMX_FAULT=$fault up "$D" --nodes 2 >/dev/null; else up "$D" --nodes 2 >/dev/null; fi
   res=$(x "$D" 1 env HOME_FAULT="$([ "$side" = home ] && echo "$fault")" MOVES="$moves" bash -c '
     cd /tmp
-    OMX_FAULT=$HOME_FAULT mosrun "$0" "$1" > out.txt 2> err.txt &
+    OMX_FAULT=$HOME_FAULT mosrun -L "$0" "$1" > out.txt 2> err.txt &
     pid=$!
     sleep 0.3
     eval "$MOVES"
@@ -90,7 +90,7 @@ new_dir D
 OMX_FAULT=guest.after_commit up "$D" --nodes 2 >/dev/null
 res=$(x "$D" 1 bash -c '
   cd /tmp
-  mosrun "$0" 300 > out.txt 2> err.txt &
+  mosrun -L "$0" 300 > out.txt 2> err.txt &
   pid=$!
   sleep 0.3
   migrate "$pid" 2 2> migrate.err
@@ -108,7 +108,7 @@ up "$D" --nodes 2 >/dev/null
 node2_omxd=$(json_get "$D/cluster.json" '[n["pid"] for n in j["nodes"] if n["id"] == 2][0]')
 x "$D" 1 bash -c '
   cd /tmp
-  mosrun "$0" 768 150 > out.txt 2> err.txt &
+  mosrun -L "$0" 768 150 > out.txt 2> err.txt &
   pid=$!
   sleep 1
   touch /tmp/migrating

@@ -12,7 +12,7 @@ up "$D" --nodes 2 >/dev/null
 log "mosrun on node 1, migrate to 2, then home"
 res=$(x "$D" 1 bash -c '
   cd /tmp
-  mosrun "$0" 150 > /tmp/out.txt 2> /tmp/err.txt &
+  mosrun -L "$0" 150 > /tmp/out.txt 2> /tmp/err.txt &
   pid=$!
   sleep 0.4
   migrate "$pid" 2 || echo "migrate-2-failed"

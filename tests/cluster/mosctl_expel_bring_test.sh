@@ -16,9 +16,9 @@ T=$D/node1/tmp
 # steering happens from here, node by node.
 x "$D" 1 bash -c '
   cd /tmp
-  mosrun "$0" 8 > o1 2>&1 & a=$!
-  mosrun "$0" 8 > o2 2>&1 & b=$!
-  mosrun "$0" 8 > o3 2>&1 & c=$!
+  mosrun -L "$0" 8 > o1 2>&1 & a=$!
+  mosrun -L "$0" 8 > o2 2>&1 & b=$!
+  mosrun -L "$0" 8 > o3 2>&1 & c=$!
   echo "$a $b $c" > pids
   wait $a; ra=$?; wait $b; rb=$?; wait $c; rc=$?
   echo "$ra$rb$rc" > rcs' "$P/demo_primes" &
