@@ -318,6 +318,12 @@ void BalanceSim::build_view(NodeId id, const NodeView& me, double t) {
       }
     });
   }
+  if (o_.shuffle_view) {
+    std::shuffle(view_.begin() + 1, view_.end(), jitter_rng_);
+  } else if (o_.learned_membership) {  // omxd lists its node table by id (a std::map)
+    std::sort(view_.begin() + 1, view_.end(),
+              [](const NodeView& a, const NodeView& b) { return a.id < b.id; });
+  }
   const Node& n = nodes_[id];
   if (n.claims.empty()) return;
   for (size_t i = 0; i < view_.size(); ++i) pos_[view_[i].id] = static_cast<int32_t>(i);
@@ -430,17 +436,17 @@ BalanceSimResult BalanceSim::run() {
   }
   set_unfinished(0);
   for (NodeId id = 1; id <= o_.nodes; ++id) advance(id);
-  double resp = 0, last = t0_, delivered = 0;
+  double resp = 0, last = t0_, delivered = 0, stop = now();
   for (const Job& j : jobs_) {
     delivered += std::min(j.done, j.work);
+    if (j.arrive + t0_ <= stop) resp += (j.finish < 0 ? stop : j.finish) - (t0_ + j.arrive);
     if (j.finish < 0) continue;
-    resp += j.finish - (t0_ + j.arrive);
     last = std::max(last, j.finish);
     if (j.migrations >= 2) ++r_.moved_twice;
   }
   r_.finished = finished_;
   r_.makespan_s = last - t0_;
-  r_.mean_response_s = finished_ ? resp / static_cast<double>(finished_) : 0;
+  r_.mean_response_s = arrived_ ? resp / static_cast<double>(arrived_) : 0;
   r_.utilisation = usable_ > 0 ? delivered / usable_ : 0;
   r_.view_age_s = age_count_ ? age_sum_ / static_cast<double>(age_count_) : 0;
   r_.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();

@@ -13,7 +13,8 @@
 // gossiped value is upper_load, normalised by speed and CPUs) and hands it to its gossip engine
 // (set_local; the engine sends it at its next step); then builds its view (own record: the last
 // period's load; others: the records its engine holds, down when older than down_after(); both
-// plus the claims below) and calls decide() for the jobs that are on it. A decision is subject
+// plus the claims below; ordered by id, as omxd's node table) and calls decide() for the jobs
+// that are on it. A decision is subject
 // to omxd's claim rule: at most one claim per target per 1.5 s per source node, and a claimed
 // move shows one process more on the target and one less here in this node's view for 5 s. The
 // moved job is frozen (runs nowhere) for link.move_seconds(rss), then runs at the target.
@@ -31,7 +32,7 @@
 // max over jobs of arrival + work / fastest CPU); utilisation = work done / the capacity that
 // could have been used: at each instant with J unfinished jobs (in transit included) the J
 // fastest CPUs (1.0 means the jobs always ran on the fastest CPUs free); mean response time
-// (arrival to finish); migrations per job.
+// (arrival to finish; a job unfinished at max_s counts until then); migrations per job.
 //
 // Threading: single-threaded.
 #pragma once
@@ -82,6 +83,10 @@ struct BalanceSimOptions {
   balance::Policy policy;
   balance::Link link;
   double period_s = 1.0;
+  // Experiment, not omxd: hand decide() the other nodes in a random order per call instead of
+  // by id. decide() keeps the first of equal gains, so with views ordered alike every node
+  // picks the same one of the equally good targets.
+  bool shuffle_view = false;
   double claim_gap_s = 1.5, claim_hold_s = 5.0;
 
   // Gossip (kGossip). learned: membership learned from gossip with 32 bootstrap peers each
@@ -101,7 +106,7 @@ struct BalanceSimResult {
   double capacity = 0;          // sum of speed x cpus, in standard CPUs
   double makespan_s = 0, ideal_s = 0;
   double utilisation = 0;       // work / usable capacity (see above)
-  double mean_response_s = 0;
+  double mean_response_s = 0;   // an unfinished job counts until the stop (a lower bound)
   uint64_t migrations = 0;
   uint64_t moved_twice = 0;     // jobs that moved at least twice
   uint64_t crowded_arrivals = 0;  // moves that arrived where runnable > cpus afterwards
