@@ -3,7 +3,7 @@
 # with a baseline measured in the same run on the same two nodes, and their ratio. The machines
 # are shared and noisy: every figure is the median of several repetitions, and measurements are
 # interleaved with their baselines. Needs root (it starts a 2-node namespaced cluster with
-# `omx cluster up`); without root it says so and exits 77. About 3-4 minutes (--quick: ~15 s,
+# `omx cluster up`); without root it says so and exits 77. About 5 minutes (--quick: ~35 s,
 # smaller counts, for checking the harness only).
 #
 # (a) Forwarded system call round trip. omx_bench_syscalls is started with mosrun on node 1,
@@ -53,7 +53,7 @@
 #     the usable CPUs, mean response time, migrations per job, and how they change with the
 #     gossip window (4/16/64). Baseline: the same nodes and job trace without balancing, in the
 #     same run (and an "oracle" run with true loads as the view). See balance_sim.cc. Printed as
-#     its own table; ~80-90 s (--quick ~17 s).
+#     its own table; ~90 s (--quick ~17 s).
 #
 # (e) Gossip freshness on a real 16-node namespaced cluster (bench/membership_bench.sh, ~15 s):
 #     record ages held by every node about every other, median/p99/max, against the simulator
