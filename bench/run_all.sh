@@ -3,7 +3,7 @@
 # with a baseline measured in the same run on the same two nodes, and their ratio. The machines
 # are shared and noisy: every figure is the median of several repetitions, and measurements are
 # interleaved with their baselines. Needs root (it starts a 2-node namespaced cluster with
-# `omx cluster up`); without root it says so and exits 77. About 3-4 minutes (--quick: ~15 s,
+# `omx cluster up`); without root it says so and exits 77. About 5 minutes (--quick: ~35 s,
 # smaller counts, for checking the harness only).
 #
 # (a) Forwarded system call round trip. omx_bench_syscalls is started with mosrun on node 1,
@@ -45,6 +45,16 @@
 #     (median, p99, max), messages and bytes per node per second, and how they change with the
 #     window and the step (see gossip_sim.cc). Printed as its own table; ~30-50 s (--quick ~15 s).
 #
+# (f) Balancing at scale (no root needed, runs right after (d)): bench/balance_sim --suite, the
+#     production balancer (balance::decide) on every node of a simulated cluster of 1,000 and
+#     10,000 heterogeneous nodes (speeds 0.36/1.0/1.2, 1-4 CPUs), fed by the production
+#     GossipEngine (stale, window-limited views) with omxd's claim rule, jobs arriving (Poisson,
+#     heavy-tailed CPU demands) and finishing: makespan against a lower bound, utilisation of
+#     the usable CPUs, mean response time, migrations per job, and how they change with the
+#     gossip window (4/16/64). Baseline: the same nodes and job trace without balancing, in the
+#     same run (and an "oracle" run with true loads as the view). See balance_sim.cc. Printed as
+#     its own table; ~90 s (--quick ~17 s).
+#
 # (e) Gossip freshness on a real 16-node namespaced cluster (bench/membership_bench.sh, ~15 s):
 #     record ages held by every node about every other, median/p99/max, against the simulator
 #     with the same parameters. Target (issue 3): the oldest record < 2 s.
@@ -73,6 +83,15 @@ if [ -x "$BUILD/bench/gossip_sim" ]; then
   echo
 else
   echo "bench: $BUILD/bench/gossip_sim missing (./run build)" >&2
+  exit 2
+fi
+
+if [ -x "$BUILD/bench/balance_sim" ]; then
+  echo "== (f) balancer simulation" >&2
+  if [ "$QUICK" = 1 ]; then "$BUILD/bench/balance_sim" --suite --quick; else "$BUILD/bench/balance_sim" --suite; fi
+  echo
+else
+  echo "bench: $BUILD/bench/balance_sim missing (./run build)" >&2
   exit 2
 fi
 
