@@ -7,6 +7,18 @@
 namespace omx::balance {
 namespace {
 
+// Near-equal choices are broken by a hash of (deciding node, target, process), not by table
+// order: every node's table is in id order, and a first-wins rule sent every node's process to
+// the same lowest-id idle node (the simulator's herd: hundreds of jobs on one node). The hash
+// differs from node to node, so equal targets share the newcomers; it is fixed for a given
+// triple, so one node's choice does not flicker from round to round.
+uint64_t tie_hash(NodeId self, NodeId target, pid_t pid) {
+  uint64_t x = (uint64_t{self} << 32 | target) ^ (static_cast<uint64_t>(pid) * 0x9e3779b97f4a7c15ull);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64 finaliser
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
 const NodeView* find(const std::vector<NodeView>& nodes, NodeId id) {
   for (const NodeView& n : nodes)
     if (n.id == id) return &n;
@@ -58,17 +70,30 @@ NodeId best_node(const std::vector<NodeView>& nodes, NodeId current, NodeId home
                  bool counted, const Policy& pol) {
   const NodeView* cur = find(nodes, current);
   if (!cur) return current;
-  double best_rate = rate_on(*cur, counted ? std::max(1.0, procs_of(*cur)) : procs_of(*cur) + 1);
+  double cur_rate = rate_on(*cur, counted ? std::max(1.0, procs_of(*cur)) : procs_of(*cur) + 1);
+  auto rate = [&](const NodeView& n) { return rate_on(n, procs_of(n) + (counted ? pol.stab_factor : 1.0)); };
+  double top = cur_rate;
+  for (const NodeView& n : nodes)
+    if (n.id != current && accepts(n, home, rss, pol)) top = std::max(top, rate(n));
+  if (top <= cur_rate) return current;
   NodeId best = current;
-  for (const NodeView& n : nodes) {  // in id order from the caller; strict > keeps the first
+  uint64_t best_hash = 0;
+  for (const NodeView& n : nodes) {  // better than here and within tie_tolerance of the best
     if (n.id == current || !accepts(n, home, rss, pol)) continue;
-    double r = rate_on(n, procs_of(n) + (counted ? pol.stab_factor : 1.0));
-    if (r > best_rate) {
-      best_rate = r;
+    double r = rate(n);
+    if (r <= cur_rate || r < top * (1 - pol.tie_tolerance)) continue;
+    uint64_t h = tie_hash(current, n.id, static_cast<pid_t>(rss));
+    if (best == current || h < best_hash) {
       best = n.id;
+      best_hash = h;
     }
   }
   return best;
+}
+
+double speed_factor(const std::vector<NodeView>& nodes, NodeId id) {
+  const NodeView* n = find(nodes, id);
+  return n && n->speed ? static_cast<double>(n->speed) / kStdSpeed : 1.0;
 }
 
 double procs_of(const NodeView& n) {
@@ -89,7 +114,12 @@ std::optional<Decision> decide(NodeId self, const std::vector<NodeView>& nodes,
   if (auto d = usher(self, *me, nodes, procs, pol)) return d;
   // This node's rate counts every process already here (at least the candidate itself).
   double here_rate = rate_on(*me, std::max(1.0, procs_of(*me)));
-  std::optional<Decision> best;
+  struct Option {
+    const ProcView* p;
+    const NodeView* n;
+    double gain, remaining, move_s;
+  };
+  std::vector<Option> options;
   for (const ProcView& p : procs) {
     if (!movable(p, self, *me) || p.resident_s < pol.min_residency_s || p.hint == Hint::kIo) continue;
     // Expected remaining CPU work (standard-speed seconds): as much as it used, and for a
@@ -104,14 +134,25 @@ std::optional<Decision> decide(NodeId self, const std::vector<NodeView>& nodes,
       double there_rate = rate_on(n, procs_of(n) + pol.stab_factor);
       double gain = remaining_here - (move_s + work * kStdSpeed / there_rate);
       if (gain <= pol.min_gain_s || gain <= move_s) continue;
-      if (!best || gain > best->gain_s)
-        best = Decision{p.pid, n.id, gain,
-                        fmt::format("load: expected {:.1f} s here, {:.1f} s on node {} "
-                                    "(move {:.2f} s)", remaining_here, remaining_here - gain, n.id,
-                                    move_s)};
+      options.push_back({&p, &n, gain, remaining_here, move_s});
     }
   }
-  return best;
+  if (options.empty()) return std::nullopt;
+  double top = 0;
+  for (const Option& o : options) top = std::max(top, o.gain);
+  const Option* pick = nullptr;
+  uint64_t pick_hash = 0;
+  for (const Option& o : options) {
+    if (o.gain < top * (1 - pol.tie_tolerance)) continue;
+    uint64_t h = tie_hash(self, o.n->id, o.p->pid);
+    if (!pick || h < pick_hash) {
+      pick = &o;
+      pick_hash = h;
+    }
+  }
+  return Decision{pick->p->pid, pick->n->id, pick->gain,
+                  fmt::format("load: expected {:.1f} s here, {:.1f} s on node {} (move {:.2f} s)",
+                              pick->remaining, pick->remaining - pick->gain, pick->n->id, pick->move_s)};
 }
 
 }  // namespace omx::balance

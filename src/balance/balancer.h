@@ -18,7 +18,9 @@
 //   * the target's procs counts the process stab_factor times (1.3: MOSIX's 130 %): the
 //     anti-ping-pong margin, so two nodes do not trade a process back and forth;
 //   * gain = remaining here - (move time + remaining there); moves only if gain > min_gain and
-//     gain > move time (the move must pay for itself). The best gain wins.
+//     gain > move time (the move must pay for itself). The best gain wins; gains within
+//     tie_tolerance of the best count as equal and a hash of (this node, target, pid) picks
+//     among them, so nodes whose tables are all in id order do not all send to one target.
 // A node with `stay` moves nothing automatically.
 //
 // Memory ushering: when this node's free memory is under mem_low_fraction of its total, the
@@ -57,7 +59,7 @@ struct ProcView {
   pid_t pid = 0;
   NodeId home = 0;            // home node (local process when home == this node)
   uint64_t rss = 0;           // resident set, bytes (what a move sends)
-  double cpu_seconds = 0;     // CPU time used so far (at standard speed or as measured)
+  double cpu_seconds = 0;     // CPU time used so far, in standard-speed seconds (speed_factor)
   double resident_s = 0;      // time since it arrived on this node (or started)
   bool locked = false;        // mosrun -L / omx lock
   std::string cantmove;       // non-empty: cannot move (openMosix reason)
@@ -76,6 +78,7 @@ struct Policy {
   double pay_factor = 2.0;          // remaining time >= pay_factor x move time
   double min_gain_s = 0.5;          // ignore smaller gains
   double cpu_hint_work_s = 10.0;    // mosrun -c: expected remaining work at least this
+  double tie_tolerance = 0.05;      // gains (best_node: rates) this close to the best are ties
   double mem_low_fraction = 0.10;   // ushering below 10 % free
   uint64_t mem_reserve = 64ull << 20;  // a target keeps this much free after taking a process
 };
@@ -87,6 +90,9 @@ struct Decision {
   std::string reason;  // "load" or "memory", with figures, for logs and `omx status`
 };
 
+// Node `id`'s speed / kStdSpeed (1 if unknown): CPU seconds measured there times this are
+// standard-speed seconds, the unit of ProcView::cpu_seconds.
+double speed_factor(const std::vector<NodeView>& nodes, NodeId id);
 // Number of runnable processes a node's normalised load stands for.
 double procs_of(const NodeView& n);
 // Progress rate (in standard-speed units) of one process on n with `procs` runnable ones.
@@ -100,8 +106,10 @@ double move_cost(const ProcView& p, NodeId self, NodeId to, const Link& link);
 // node (up, fresh, accepting, with room for `rss`) where one more process progresses fastest.
 // `current` is where it is now; `counted` says whether the current node's load already
 // includes it (false at start). Another node must beat the current one with the process
-// counted there stab_factor times (the anti-ping-pong margin); ties go to the current node,
-// then to the lowest id. Returns `current` when nowhere is better (or nothing is known).
+// counted there stab_factor times (the anti-ping-pong margin); the current node wins unless
+// another is strictly better; among the others within tie_tolerance of the best a hash of
+// (current, node, rss) picks, so nodes placing at once do not all choose the same one.
+// Returns `current` when nowhere is better (or nothing is known).
 NodeId best_node(const std::vector<NodeView>& nodes, NodeId current, NodeId home, uint64_t rss,
                  bool counted, const Policy& policy = {});
 

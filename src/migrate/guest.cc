@@ -527,9 +527,11 @@ void Guest::balance_step() {
   if (!view) return;
   view->home = ch_.peer_node();
   view->hint = static_cast<balance::Hint>(policy_.hint);
-  view->cpu_seconds += static_cast<double>(policy_.cpu_ms) / 1000.0;
   view->resident_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived_).count();
   std::vector<balance::NodeView> nodes = balance::node_views(*reply);
+  // Standard-speed seconds: measured here, and what it used before (the offer's, already so).
+  view->cpu_seconds = view->cpu_seconds * balance::speed_factor(nodes, cfg_.node_id) +
+                      static_cast<double>(policy_.cpu_ms) / 1000.0;
   auto d = balance::decide(cfg_.node_id, nodes, {*view}, balance::Link{});
   if (!d || !claim_target(cfg_.control_address, nodes, cfg_.node_id, d->to)) return;
   log()->info("balance: asking home to move pid {} to node {} ({})", home_pid_, d->to, d->reason);

@@ -69,7 +69,6 @@ struct Proc {
   Clock::time_point arrived = Clock::now();  // started, or came home (balancer residency)
   std::string cantmove;                // the balancer's move met a cantmove reason: not tried again
   bool locked = false;                 // omx lock: automatic balancing leaves it where it is
-  double cpu_before_s = 0;             // CPU time used before its last move out (while away)
   pid_t pid() const { return native ? native->pid() : deputy->pid(); }
 };
 
@@ -113,6 +112,9 @@ class HomeSupervisor {
   Clock::time_point next_bounce_{};
   Clock::time_point next_balance_{};
   balance::Link link_;  // refined from each completed move
+  // This node's speed / standard: CPU seconds measured here times this are the balancer's
+  // standard-speed seconds (updated from the node table each balancing round).
+  double speed_factor_ = 1.0;
   bool stats_written_ = false;
   // Placement at start (cfg_.start_on / start_best): due once the root has exec'd.
   // The dynamic loader maps the program's libraries first (file mappings are made at home: a
@@ -503,7 +505,7 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
     cap.image.pending.insert(cap.image.pending.begin(), held.begin(), held.end());
     OMX_ASSIGN(Offer offer, make_offer(pid, *vmas));
     auto view = proc_view(pid);
-    double cpu_s = (view ? view->cpu_seconds : 0) + p.cpu_before_s;
+    double cpu_s = (view ? view->cpu_seconds : 0) * speed_factor_;  // in standard-speed seconds
     offer.policy = {cfg_.balance, p.locked, cfg_.hint, static_cast<uint64_t>(cpu_s * 1000),
                     std::exchange(p.seen_load, std::nullopt)};
     OMX_ASSIGN(ch, nodes_.connect(node));
@@ -721,13 +723,14 @@ void HomeSupervisor::balance_step() {
       v->home = nodes_.home();
       v->locked = p.locked;
       v->hint = static_cast<balance::Hint>(cfg_.hint);
-      v->cpu_seconds += p.cpu_before_s;
       v->resident_s = std::chrono::duration<double>(Clock::now() - p.arrived).count();
       views.push_back(*v);
     }
   }
-  if (views.empty()) return;
   std::vector<balance::NodeView> nodes = balance::node_views(*reply);
+  speed_factor_ = balance::speed_factor(nodes, nodes_.home());  // also for offers (move_out)
+  if (views.empty()) return;
+  for (balance::ProcView& v : views) v.cpu_seconds *= speed_factor_;
   auto d = balance::decide(nodes_.home(), nodes, views, link_);
   if (!d) return;
   if (!claim_target(control, nodes, nodes_.home(), d->to)) return;  // another took it; next round
