@@ -73,7 +73,7 @@ for ((i = 0; i < 30; i++)); do
 done
 echo "MEASURED mosrun -b x3: where = $w"
 [ "$(tr ' ' '\n' <<<"$w" | grep -v -- - | sort -u | wc -l)" = 3 ] || fail "mosrun -b x3 did not spread: $w"
-on() { local p; for p in $b1 $b2 $b3; do [ "$(where "$p")" = "$1" ] && echo "$p"; done; }
+on() { local p; for p in $b1 $b2 $b3; do [ "$(where "$p")" != "$1" ] || echo "$p"; done; }
 n1=$(on 1) n2=$(on 2) n3=$(on 3)
 
 log "a guest moves on from a busy node to an idle one; a guest locked while away stays"
