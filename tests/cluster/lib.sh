@@ -84,3 +84,26 @@ check_cluster_gone() {
   ! grep -q " $d/" /proc/self/mountinfo || fail "a mount of $d is left in the host"
   check_no_orphan_netns
 }
+
+# check_primes_output FILE: demo_primes' output is complete and every count in it is right.
+check_primes_output() {
+  python3 - "$1" <<'PY' || fail "output of $1 is wrong or incomplete: $(tail -2 "$1")"
+import bisect, re, sys
+lines = open(sys.argv[1]).read().splitlines()
+done = re.fullmatch(r"  done: (\d+) primes below (\d+)", lines[-1])
+assert done, "no final line"
+top = int(done.group(2))
+sieve = bytearray([1]) * top
+sieve[0:2] = b"\0\0"
+for i in range(2, int(top ** 0.5) + 1):
+    if sieve[i]:
+        sieve[i * i::i] = bytearray(len(range(i * i, top, i)))
+primes = [i for i in range(top) if sieve[i]]
+assert len(lines) >= 10, "too few progress lines"
+for l in lines[:-1]:
+    m = re.fullmatch(r"  primes below (\d+): (\d+) \([0-9.]+ s\)", l)
+    assert m, "bad line " + l
+    assert bisect.bisect_left(primes, int(m.group(1))) == int(m.group(2)), "wrong count: " + l
+assert len(primes) == int(done.group(1)), "wrong final count"
+PY
+}
