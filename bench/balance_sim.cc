@@ -11,15 +11,16 @@
 //             that arrived where runnable > CPUs afterwards (the target was not free after all);
 //             "peak" the most runnable jobs per CPU seen on one node (a herd shows here)
 //   age       mean true age of the records in the views decide() was given
-//   refused   share of decisions dropped by the claim rule (one claim per target per 1.5 s)
+//   refused   share of decisions refused by the target's admission check (it shows half a
+//             process more than the decision saw: a stale view, or another node was first)
 // A run with jobs left when it is stopped (max_s) prints '>' before makespan and resp: lower
 // bounds. Views: "none" is the baseline (no balancing; the same nodes and the same job trace,
 // always run to the end: it is cheap), "oracle" gives every node the true current loads (no
 // staleness; same one-decision-per-second and claim rules), "gossip" the engine's records with
 // the given window (entries per message), ordered by node id as omxd's node table; "shuffled"
-// rows hand decide() the same records in a random order per call (an experiment: decide()
-// keeps the first of equal gains, so identically ordered views make every node pick the same
-// target; see docs/design.md).
+// rows hand decide() the same records in a random order per call (an experiment from before
+// decide() broke ties by a hash: it kept the first of equal gains, so identically ordered views
+// made every node pick the same target; now both orders give the same figures; docs/design.md).
 //
 // `--suite` runs the scenarios ./run bench prints: 1,000 nodes with jobs arriving at random
 // nodes (baseline, oracle by id and shuffled, windows 4/16/64 by id and shuffled), 1,000 nodes with jobs arriving
@@ -91,7 +92,7 @@ void print_row(const Config& c, const BalanceSimResult& r, double base_resp) {
               gt, base_resp > 0 ? r.mean_response_s / base_resp : 1.0, r.migrations_per_job(),
               pct(static_cast<double>(r.moved_twice), static_cast<double>(r.jobs)),
               pct(static_cast<double>(r.crowded_arrivals), moves), r.peak_per_cpu, age,
-              pct(static_cast<double>(r.claims_refused), static_cast<double>(r.decisions)), r.wall_s);
+              pct(static_cast<double>(r.claims_refused + r.admission_refused), static_cast<double>(r.decisions)), r.wall_s);
   if (r.finished != r.jobs)
     std::printf("  !! %zu of %zu jobs unfinished when stopped %.0f s after the first arrival\n",
                 r.jobs - r.finished, r.jobs, c.o.max_s);

@@ -34,6 +34,7 @@ struct Claim {
   NodeId node = 0;
   int64_t delta = 0;
   double until = 0;
+  double made = 0;
 };
 
 struct Node {
@@ -88,6 +89,7 @@ class BalanceSim {
   double t0_ = 0, usable_ = 0, usable_t_ = 0;
   size_t unfinished_ = 0, arrived_ = 0, finished_ = 0;
   std::vector<NodeView> view_;
+  std::vector<double> made_;  // when each view_ entry's record was made (claims: the settle rule)
   std::vector<int32_t> pos_;  // node id -> index in view_, -1 if absent
   double age_sum_ = 0;
   uint64_t age_count_ = 0;
@@ -280,7 +282,9 @@ bool BalanceSim::worth_deciding(NodeId id, const NodeView& me, double t) const {
 
 void BalanceSim::build_view(NodeId id, const NodeView& me, double t) {
   view_.clear();
+  made_.clear();
   view_.push_back(me);
+  made_.push_back(t);
   if (o_.view == ViewMode::kOracle) {
     for (NodeId o = 1; o <= o_.nodes; ++o) {
       if (o == id) continue;
@@ -294,6 +298,7 @@ void BalanceSim::build_view(NodeId id, const NodeView& me, double t) {
       v.mem_free = n.mem_total - std::min(n.mem_total, n.rss_here);
       v.block = n.block;
       view_.push_back(v);
+      made_.push_back(t);
     }
   } else {
     const gossip::GossipEngine& e = *cluster_->engine(id);
@@ -311,6 +316,7 @@ void BalanceSim::build_view(NodeId id, const NodeView& me, double t) {
       v.stay = rec.has(gossip::StatusBit::kStay);
       v.block = rec.has(gossip::StatusBit::kBlock);
       view_.push_back(v);
+      made_.push_back(t - std::chrono::duration<double>(age).count());  // the record's creation
       if (!sample_age) return;
       if (auto a = cluster_->true_age(rec)) {
         age_sum_ += std::chrono::duration<double>(*a).count();
@@ -318,17 +324,28 @@ void BalanceSim::build_view(NodeId id, const NodeView& me, double t) {
       }
     });
   }
-  if (o_.shuffle_view) {
-    std::shuffle(view_.begin() + 1, view_.end(), jitter_rng_);
-  } else if (o_.learned_membership) {  // omxd lists its node table by id (a std::map)
-    std::sort(view_.begin() + 1, view_.end(),
-              [](const NodeView& a, const NodeView& b) { return a.id < b.id; });
+  if (o_.shuffle_view || o_.learned_membership) {  // keep made_ in step with view_
+    std::vector<size_t> order(view_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    if (o_.shuffle_view) std::shuffle(order.begin() + 1, order.end(), jitter_rng_);
+    else  // omxd lists its node table by id (a std::map)
+      std::sort(order.begin() + 1, order.end(), [&](size_t a, size_t b) { return view_[a].id < view_[b].id; });
+    std::vector<NodeView> v2;
+    std::vector<double> m2;
+    for (size_t i : order) {
+      v2.push_back(view_[i]);
+      m2.push_back(made_[i]);
+    }
+    view_.swap(v2);
+    made_.swap(m2);
   }
   const Node& n = nodes_[id];
   if (n.claims.empty()) return;
   for (size_t i = 0; i < view_.size(); ++i) pos_[view_[i].id] = static_cast<int32_t>(i);
   for (const Claim& c : n.claims) {
     if (c.node == id || c.until <= t || pos_[c.node] < 0) continue;
+    // As omxd: until a record of the target made claim_settle_s after the claim has arrived.
+    if (made_[pos_[c.node]] >= c.made + o_.claim_settle_s) continue;
     NodeView& v = view_[pos_[c.node]];
     v.load = static_cast<uint32_t>(std::max<int64_t>(0, int64_t{v.load} + c.delta));
   }
@@ -383,8 +400,22 @@ void BalanceSim::act(NodeId id, const balance::Decision& d, double t) {
       return;
     }
   n.last_claim.emplace_back(d.to, t);
-  n.claims.push_back({d.to, one_process(d.to), t + o_.claim_hold_s});
-  n.claims.push_back({id, -one_process(id), t + o_.claim_hold_s});
+  n.claims.push_back({d.to, one_process(d.to), t + o_.claim_hold_s, t});
+  n.claims.push_back({id, -one_process(id), t + o_.claim_settle_s, t});
+  if (o_.admission) {
+    // The target's guest supervisor claims its own node with the load the decision saw: refused
+    // if it now shows half a process more (omxd: Guest::admit_automatic).
+    int64_t seen = 0;
+    for (const NodeView& v : view_)
+      if (v.id == d.to) seen = v.load;
+    Node& tn = nodes_[d.to];
+    int64_t shown = int64_t{gossip::normalized_load(tn.period_load, tn.speed, tn.cpus)} + pending(tn, d.to, t);
+    if (shown >= seen + (one_process(d.to) + 1) / 2) {
+      ++r_.admission_refused;
+      return;
+    }
+    tn.claims.push_back({d.to, one_process(d.to), t + o_.claim_settle_s, t});
+  }
   uint32_t j = static_cast<uint32_t>(d.pid - 1);
   OMX_CHECK(j < jobs_.size() && jobs_[j].node == id, "balance_sim: decision for job %u", j);
   remove_job(id, j);
