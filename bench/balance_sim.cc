@@ -11,8 +11,8 @@
 //             that arrived where runnable > CPUs afterwards (the target was not free after all);
 //             "peak" the most runnable jobs per CPU seen on one node (a herd shows here)
 //   age       mean true age of the records in the views decide() was given
-//   refused   share of decisions refused by the target's admission check (it shows half a
-//             process more than the decision saw: a stale view, or another node was first)
+//   refused   share of decisions refused by the target's admission check (--admission only:
+//             it shows half a process more than the decision saw)
 // A run with jobs left when it is stopped (max_s) prints '>' before makespan and resp: lower
 // bounds. Views: "none" is the baseline (no balancing; the same nodes and the same job trace,
 // always run to the end: it is cheap), "oracle" gives every node the true current loads (no
@@ -178,6 +178,9 @@ int main(int argc, char** argv) {
   app.add_option("--nodes", o.nodes, "cluster size")->check(CLI::Range(2, 65535));
   app.add_option("--windows", windows, "gossip windows to run (entries per message)");
   app.add_flag("--shuffle-view", o.shuffle_view, "experiment: views in random order per call");
+  app.add_flag("--admission", o.admission,
+               "experiment: the target refuses an automatic move if it shows half a process more "
+               "than the decision saw (not in omxd: see docs/design.md)");
   app.add_flag("--oracle", oracle, "also run with true loads as the view (no staleness)");
   app.add_option("--step-ms", o.step_ms, "gossip step");
   app.add_flag("--learn", learn, "gossip membership learned from 32 bootstrap peers");

@@ -237,7 +237,7 @@ nlohmann::json GossipService::claim(const nlohmann::json& req) {
   } else if (auto it = last_claim_.find(to); it != last_claim_.end() && now() - it->second < kClaimGapMs) {
     return daemon::error_reply(fmt::format("node {} was just chosen by another process; try again", to));
   }
-  add_pending(to, load, to == engine_->self() ? 0 : self_load);  // a target admitting a newcomer
+  add_pending(to, load, self_load);
   return daemon::ok_reply();
 }
 
@@ -247,14 +247,11 @@ nlohmann::json GossipService::place(const nlohmann::json& req) {
   cluster::NodeId self = engine_->self();
   cluster::NodeId to = balance::best_node(views, self, self, rss, /*counted=*/false);
   // One more process there until gossip shows it (here too: it may take a moment to leave).
-  uint32_t seen = 0;
   for (const balance::NodeView& n : views)
-    if (n.id == to) {
-      seen = n.load;
+    if (n.id == to)
       add_pending(to, balance::kLoadPerProcess * balance::kStdSpeed /
                           (std::max<uint32_t>(1, n.speed) * std::max<uint16_t>(1, n.cpus)), 0);
-    }
-  return daemon::ok_reply({{"to", to}, {"seen", seen}});
+  return daemon::ok_reply({{"to", to}});
 }
 
 void GossipService::add_ops(daemon::ControlServer& server) {

@@ -85,7 +85,6 @@ class Guest {
   Result<bool> report_exit(bool by_signal, int code);
   // Automatic balancing where the body runs (protocol.h): asks home to move it elsewhere.
   void balance_step();
-  Status admit_automatic(uint32_t seen);
 
   wire::Channel ch_;
   GuestConfig cfg_;
@@ -125,7 +124,6 @@ Status Guest::receive(const wire::Frame& offer_frame) {
   if (cfg_.blocked)
     return make_error(ErrorCode::kRefused, fmt::format("node {} does not accept guests (mosctl block)", cfg_.node_id));
   OMX_ASSIGN(proc::Credentials creds, body_credentials(cfg_.owner, offer, cfg_.allow_root));
-  if (offer.policy.seen_load) OMX_TRY(admit_automatic(*offer.policy.seen_load));
   wire::Writer accept;
   accept.u32(static_cast<uint32_t>(offer.files.size()));
   for (const FileIdentity& f : offer.files) accept.u8(have_identical_file(f) ? 1 : 0);
@@ -502,22 +500,6 @@ Result<bool> Guest::on_home_frame(const wire::Frame& f) {
   }
 }
 
-// An automatic move: refused if this node is busier now, by half a process or more, than the
-// sender saw (omxd's claim on itself also shows the newcomer here at once). Without an answer
-// from omxd the move goes ahead.
-Status Guest::admit_automatic(uint32_t seen) {
-  if (cfg_.control_address.empty()) return ok_status();
-  auto reply = daemon::control_request({{"op", "nodes"}}, cfg_.control_address,
-                                       std::chrono::milliseconds(500));
-  if (!reply.ok() || !reply->value("ok", false)) return ok_status();
-  std::vector<balance::NodeView> nodes = balance::node_views(*reply);
-  for (balance::NodeView& n : nodes)
-    if (n.id == cfg_.node_id) n.load = seen;  // claim_target sends this node's load as "seen"
-  if (claim_target(cfg_.control_address, nodes, cfg_.node_id, cfg_.node_id)) return ok_status();
-  return make_error(ErrorCode::kRefused,
-                    fmt::format("node {} is busier than when it was chosen (load then {})", cfg_.node_id, seen));
-}
-
 void Guest::balance_step() {
   if (policy_.locked || home_requested_ || go_home_sent_ || cfg_.control_address.empty()) return;
   auto reply = daemon::control_request({{"op", "nodes"}}, cfg_.control_address,
@@ -537,10 +519,6 @@ void Guest::balance_step() {
   log()->info("balance: asking home to move pid {} to node {} ({})", home_pid_, d->to, d->reason);
   wire::Writer w;
   w.u32(d->to);
-  uint32_t seen = 0;
-  for (const balance::NodeView& n : nodes)
-    if (n.id == d->to) seen = n.load;
-  w.u32(seen);
   w.str(d->reason);
   if (auto st = ch_.send(MsgType::kBalanceMove, w.data()); !st.ok())
     log()->warn("balance: {}", st.error().message());

@@ -61,7 +61,6 @@ struct Proc {
   bool fresh = true;                   // no stop seen yet (auto-attached child)
   bool home_requested = false;         // kMigrateHome sent, kGoHome not yet received
   std::optional<uint32_t> then_to;     // after coming home, move on to this node
-  std::optional<uint32_t> seen_load;   // the move under way is automatic: the target's load it saw
   std::vector<ScopedFd> waiters;       // control clients awaiting the end of a move
   Clock::time_point move_started{};    // when the move being waited for began
   double last_move_ms = 0;             // duration of the last completed move (stop to resume)
@@ -356,7 +355,6 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
     case MsgType::kBalanceMove: {  // the balancer where it runs chose another node
       wire::Reader r(f.payload, "balance move");
       OMX_ASSIGN(uint32_t to, r.u32("node"));
-      OMX_ASSIGN(uint32_t seen, r.u32("seen load"));
       OMX_ASSIGN(std::string why, r.str("reason", 4096));
       if (p.locked || !cfg_.balance || p.home_requested) return ok_status();  // changed meanwhile
       if (!nodes_.known(to)) {
@@ -364,7 +362,6 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
         return ok_status();
       }
       log()->info("balance: moving {} from node {} to node {} ({})", pid, p.node, to, why);
-      p.seen_load = seen;
       auto st = migrate(pid, to);
       if (!st.ok()) log()->info("balance: {} stays on node {}: {}", pid, p.node, st.error().message());
       return ok_status();
@@ -506,8 +503,7 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
     OMX_ASSIGN(Offer offer, make_offer(pid, *vmas));
     auto view = proc_view(pid);
     double cpu_s = (view ? view->cpu_seconds : 0) * speed_factor_;  // in standard-speed seconds
-    offer.policy = {cfg_.balance, p.locked, cfg_.hint, static_cast<uint64_t>(cpu_s * 1000),
-                    std::exchange(p.seen_load, std::nullopt)};
+    offer.policy = {cfg_.balance, p.locked, cfg_.hint, static_cast<uint64_t>(cpu_s * 1000)};
     OMX_ASSIGN(ch, nodes_.connect(node));
     OMX_TRY(fault::check("home.offer"));
     OMX_TRY(ch->send(MsgType::kMigrateOffer, encode(offer)));
@@ -653,7 +649,6 @@ void HomeSupervisor::on_control() {
       } else if (to != "home") {
         target = static_cast<uint32_t>(std::stoul(to));
       }
-      if (auto it = procs_.find(pid); it != procs_.end()) it->second.seen_load.reset();  // manual
       auto done = migrate(pid, target);
       if (done.ok() && !*done) {  // answered when the move completes
         procs_.at(pid).waiters.push_back(std::move(c));
@@ -735,8 +730,6 @@ void HomeSupervisor::balance_step() {
   if (!d) return;
   if (!claim_target(control, nodes, nodes_.home(), d->to)) return;  // another took it; next round
   log()->info("balance: moving {} to node {} ({})", d->pid, d->to, d->reason);
-  for (const balance::NodeView& n : nodes)
-    if (n.id == d->to) procs_.at(d->pid).seen_load = n.load;
   auto st = migrate(d->pid, d->to);
   if (!st.ok()) {
     log()->info("balance: {} stays: {}", d->pid, st.error().message());
@@ -780,10 +773,7 @@ void HomeSupervisor::start_placement() {
     if (auto v = proc_view(root_)) rss = v->rss;
     auto reply = daemon::control_request({{"op", "place"}, {"rss", rss}}, nodes_.control_address(),
                                          std::chrono::milliseconds(1000));
-    if (reply.ok() && reply->value("ok", false)) {
-      to = reply->value("to", nodes_.home());
-      if (reply->contains("seen")) it->second.seen_load = reply->value("seen", 0u);
-    }
+    if (reply.ok() && reply->value("ok", false)) to = reply->value("to", nodes_.home());
     else log()->info("placement at start: omxd gave no node; {} starts here", root_);
   }
   start_due_ = false;

@@ -26,8 +26,6 @@ std::vector<uint8_t> encode(const Offer& o) {
   w.u8(o.policy.locked ? 1 : 0);
   w.u8(o.policy.hint);
   w.u64(o.policy.cpu_ms);
-  w.u8(o.policy.seen_load ? 1 : 0);
-  w.u32(o.policy.seen_load.value_or(0));
   return std::move(w).take();
 }
 
@@ -58,10 +56,6 @@ Result<Offer> decode_offer(std::span<const uint8_t> b) {
   o.policy.balance = balance;
   o.policy.locked = locked;
   OMX_ASSIGN(o.policy.cpu_ms, r.u64("cpu time"));
-  OMX_ASSIGN(uint8_t automatic, r.u8("automatic"));
-  OMX_ASSIGN(uint32_t seen, r.u32("seen load"));
-  if (automatic > 1) return make_error(ErrorCode::kProtocol, "offer: bad balancing policy");
-  if (automatic) o.policy.seen_load = seen;
   OMX_TRY(r.expect_end());
   return o;
 }

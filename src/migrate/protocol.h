@@ -21,14 +21,12 @@
 //
 // Automatic balancing of a process that is away: the offer carries its BalancePolicy; home
 // sends kBalancePolicy {balance u8, locked u8} when it changes (omx lock/unlock). The guest's
-// balancer (every ~1 s, on the node where the body runs) may send kBalanceMove {to u32, seen
-// load u32, reason str}; home, unless the process is locked meanwhile, moves it there as
-// `migrate` does (home first: kMigrateHome, then out again unless `to` is home), with the seen
-// load in the offer (BalancePolicy::seen_load: the target's admission check).
+// balancer (every ~1 s, on the node where the body runs) may send kBalanceMove {to u32, reason
+// str}; home, unless the process is locked meanwhile, moves it there as `migrate` does (home
+// first: kMigrateHome, then out again unless `to` is home).
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,10 +47,6 @@ struct BalancePolicy {
   bool locked = false;      // mosrun -L / omx lock: automatic balancing leaves it where it is
   uint8_t hint = 0;         // balance::Hint (mosrun -c / -i)
   uint64_t cpu_ms = 0;      // CPU time it used before this move (the balancer's age estimate)
-  // An automatic move (balancer, mosrun -b): the target's load the decision was made on. The
-  // target refuses if it is busier by half a process or more now (omxd op "claim" on itself):
-  // several nodes that saw the same idle node at once do not all send it a process.
-  std::optional<uint32_t> seen_load;
 };
 
 struct Offer {

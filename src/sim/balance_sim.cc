@@ -403,8 +403,8 @@ void BalanceSim::act(NodeId id, const balance::Decision& d, double t) {
   n.claims.push_back({d.to, one_process(d.to), t + o_.claim_hold_s, t});
   n.claims.push_back({id, -one_process(id), t + o_.claim_settle_s, t});
   if (o_.admission) {
-    // The target's guest supervisor claims its own node with the load the decision saw: refused
-    // if it now shows half a process more (omxd: Guest::admit_automatic).
+    // Experiment: the target claims its own node with the load the decision saw; refused if it
+    // now shows half a process more.
     int64_t seen = 0;
     for (const NodeView& v : view_)
       if (v.id == d.to) seen = v.load;
