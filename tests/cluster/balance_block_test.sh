@@ -10,11 +10,8 @@ export PATH=$OMX_BIN:$PATH
 P=$OMX_TEST_PROGRAMS
 
 new_dir D
-up "$D" --nodes 3 --cpu 1,1,1 >/dev/null
+up_equal "$D" 3 "3:mosctl block"
 T=$D/node1/tmp
-for n in 1 2 3; do x "$D" $n mosctl setspeed 10000; done
-x "$D" 3 mosctl block
-sleep 1.5  # speeds and the block bit travel with the next records
 
 x "$D" 1 bash -c '
   cd /tmp

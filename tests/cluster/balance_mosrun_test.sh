@@ -13,10 +13,8 @@ need_root
 export PATH=$OMX_BIN:$PATH
 
 new_dir D
-up "$D" --nodes 3 --cpu 1,1,1 >/dev/null
+up_equal "$D" 3
 T=$D/node1/tmp
-for n in 1 2 3; do x "$D" $n mosctl setspeed 10000; done
-sleep 1.5  # the speeds travel with the next records
 
 where() { x "$D" 1 omx where "$1" 2>/dev/null || echo -; }
 locked() { x "$D" 1 omx where --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lock"])'; }

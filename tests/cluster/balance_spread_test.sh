@@ -8,12 +8,8 @@ need_root
 export PATH=$OMX_BIN:$PATH
 
 new_dir D
-up "$D" --nodes 3 --cpu 1,1,1 >/dev/null
+up_equal "$D" 3
 T=$D/node1/tmp
-# Equal nodes: the start-up calibration of three nodes sharing two CPUs is noisy, and the
-# balancer rightly prefers a faster node; set the speeds instead.
-for n in 1 2 3; do x "$D" $n mosctl setspeed 10000; done
-sleep 1.5  # the new speeds travel with the next records
 
 x "$D" 1 bash -c '
   cd /tmp

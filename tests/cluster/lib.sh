@@ -85,6 +85,21 @@ check_cluster_gone() {
   check_no_orphan_netns
 }
 
+# up_equal DIR N [EXTRA...]: N nodes of one core each (--cpu 1,...) whose speeds are set equal
+# (mosctl setspeed 10000: the start-up calibration of nodes sharing two CPUs is noisy, and the
+# balancer rightly prefers a faster node); EXTRA runs on each node before the speeds travel
+# (e.g. "3:mosctl block"). Returns once the next gossip records carry them.
+up_equal() {
+  local d=$1 n=$2 i cpus=1
+  shift 2
+  for ((i = 2; i <= n; i++)); do cpus+=,1; done
+  up "$d" --nodes "$n" --cpu "$cpus" >/dev/null
+  for ((i = 1; i <= n; i++)); do x "$d" $i mosctl setspeed 10000; done
+  local e
+  for e in "$@"; do x "$d" "${e%%:*}" ${e#*:}; done
+  sleep 1.5
+}
+
 # check_primes_output FILE: demo_primes' output is complete and every count in it is right.
 check_primes_output() {
   python3 - "$1" <<'PY' || fail "output of $1 is wrong or incomplete: $(tail -2 "$1")"
