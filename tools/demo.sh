@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # ./run demo: start a local 3-node cluster, run a program with mosrun on node 1, move it to
-# node 2, node 3 and home while it keeps printing to this terminal, then tear down.
+# node 2, node 3 and home while it keeps printing to this terminal; then, on three nodes of one
+# core each, start three CPU-bound programs on node 1 and watch the cluster spread them by
+# itself (automatic balancing); tear down.
 set -euo pipefail
 BUILD=${1:?build dir}
 BIN=$BUILD/bin
 export PATH=$BIN:$PATH
 DIR=$(mktemp -d /tmp/omx-demo.XXXXXX)
-cleanup() { omx cluster down --dir "$DIR" >/dev/null 2>&1 || true; rm -rf "$DIR"; }
+DIR2=$(mktemp -d /tmp/omx-demo.XXXXXX)
+cleanup() {
+  omx cluster down --dir "$DIR" >/dev/null 2>&1 || true
+  omx cluster down --dir "$DIR2" >/dev/null 2>&1 || true
+  rm -rf "$DIR" "$DIR2"
+}
 trap cleanup EXIT
 echo "== starting a 3-node local cluster in $DIR"
 omx cluster up --nodes 3 --dir "$DIR"
 omx cluster status --dir "$DIR" || true
 PROG=$BUILD/tests/programs/demo_primes
-echo "== node 1: mosrun demo_primes 8   (its output stays on this terminal wherever it runs)"
+echo "== node 1: mosrun -L demo_primes 8   (locked: only we move it; its output stays on this terminal)"
 omx cluster exec --dir "$DIR" 1 -- bash -c '
-  mosrun "$0" 8 &
+  mosrun -L "$0" 8 &
   pid=$!
   for to in 2 3 home; do
     sleep 1.5
@@ -25,4 +32,24 @@ omx cluster exec --dir "$DIR" 1 -- bash -c '
   wait "$pid"
   echo "== demo_primes exited with status $?"
 ' "$PROG"
-echo "== tearing the cluster down"
+omx cluster down --dir "$DIR" >/dev/null
+
+echo
+echo "== automatic balancing: 3 nodes of one core each (omx cluster up --cpu 1,1,1)"
+omx cluster up --nodes 3 --cpu 1,1,1 --dir "$DIR2" >/dev/null
+for n in 1 2 3; do omx cluster exec --dir "$DIR2" $n -- mosctl setspeed 10000; done  # equal nodes
+sleep 1.5
+echo "== node 1: three times mosrun demo_primes 12 (output to files); where each runs, every second:"
+omx cluster exec --dir "$DIR2" 1 -- bash -c '
+  cd /tmp
+  for i in 1 2 3; do mosrun "$0" 12 > out$i & pids+=" $!"; done
+  for s in $(seq 14); do
+    w=; for p in $pids; do w+=" $(omx where $p 2>/dev/null || echo -)"; done
+    echo "   t=${s}s  nodes:$w"
+    sleep 1
+  done
+  rc=; for p in $pids; do wait $p; rc+=" $?"; done
+  echo "== exit statuses:$rc; last lines:"
+  for i in 1 2 3; do tail -1 out$i; done
+' "$PROG"
+echo "== tearing the clusters down"
