@@ -43,7 +43,11 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kDeputyScratch = (2 * kMaxBufferBytes) + (1 << 20);
 constexpr wire::Duration kStepTimeout{30000};
-constexpr std::chrono::milliseconds kStartDelay{150};  // mosrun -ID/-j/-b: see start_due_
+// mosrun -ID/-j/-b (see start_due_): the move waits until the program has used kStartCpu of
+// CPU after exec (checked every kStartPoll), or kStartWait has passed.
+constexpr double kStartCpu = 0.02;
+constexpr std::chrono::milliseconds kStartPoll{50};
+constexpr std::chrono::milliseconds kStartWait{3000};
 
 auto log() { return log::get("home"); }
 
@@ -117,9 +121,12 @@ class HomeSupervisor {
   bool stats_written_ = false;
   // Placement at start (cfg_.start_on / start_best): due once the root has exec'd.
   // The dynamic loader maps the program's libraries first (file mappings are made at home: a
-  // body doing that elsewhere comes straight back), so the move waits kStartDelay after exec.
+  // body doing that elsewhere comes straight back), so the move waits until the program has
+  // run a little: kStartCpu of CPU time (the loader needs a few ms; wall time is no measure on
+  // a busy node) or kStartWait.
   bool start_due_ = false;
-  Clock::time_point start_at_{};
+  Clock::time_point start_at_{}, start_deadline_{};
+  double start_cpu0_ = 0;
   int start_tries_ = 0;
 };
 
@@ -253,7 +260,10 @@ void HomeSupervisor::on_native_event(pid_t pid, Proc& p, const proc::StopEvent& 
   } else if (e.kind == K::kEvent && e.event == PTRACE_EVENT_EXEC && pid == root_ && !start_tries_ &&
              (cfg_.start_on || cfg_.start_best)) {
     start_due_ = true;  // the program is in place: move it where it should start
-    start_at_ = Clock::now() + kStartDelay;
+    start_at_ = Clock::now() + kStartPoll;
+    start_deadline_ = Clock::now() + kStartWait;
+    auto v = proc_view(pid);
+    start_cpu0_ = v ? v->cpu_seconds : 0;
   }
   (void)p.native->cont(sig);
 }
@@ -764,6 +774,12 @@ void HomeSupervisor::start_placement() {
   auto it = procs_.find(root_);
   if (it == procs_.end() || !it->second.native) {
     start_due_ = false;
+    return;
+  }
+  auto used = proc_view(root_);
+  if (start_tries_ == 0 && used && used->cpu_seconds - start_cpu0_ < kStartCpu &&
+      Clock::now() < start_deadline_) {
+    start_at_ = Clock::now() + kStartPoll;  // still in the loader, or waiting for the CPU
     return;
   }
   ++start_tries_;
