@@ -4,6 +4,7 @@
 // status: 0 after an orderly shutdown, 2 for bad arguments or inputs (map, key, node id), 1 when
 // the daemon could not start.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <optional>
@@ -81,6 +82,9 @@ int main(int argc, char** argv) {
   }
 
   log::set_process_tag(fmt::format("node{}", opts.node_id));
+  if (::setpriority(PRIO_PROCESS, 0, opts.nice) != 0)
+    log::get("omxd")->warn("cannot set nice {}: {} (running at {})", opts.nice, strerror(errno),
+                           ::getpriority(PRIO_PROCESS, 0));
 
   // Incoming wire connections: each gets a forked guest supervisor (migrate/guest_acceptor.h).
   // Children are reaped by the kernel (SIGCHLD ignored); they reset SIGCHLD for themselves.

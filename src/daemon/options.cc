@@ -56,6 +56,11 @@ void add_flags(CLI::App& app, DaemonOptions& o) {
                  "it sends home before stopping anyway (a second signal stops at once)")
       ->check(CLI::Range(0, 3600))
       ->capture_default_str();
+  app.add_option("--nice", o.nice,
+                 "omxd's scheduling priority, so a node loaded with user processes still answers "
+                 "and balances (guests run at 0; raising priority needs root: otherwise a warning)")
+      ->check(CLI::Range(-20, 19))
+      ->capture_default_str();
   app.add_option("-m,--multicast-ttl", o.multicast_ttl, "multicast TTL (1: this link only)")
       ->check(CLI::Range(1, 255))
       ->capture_default_str();

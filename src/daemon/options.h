@@ -2,7 +2,7 @@
 //
 //   omxd --foreground --node-id N [--map FILE] [--listen ADDR] [--port 4660]
 //        [--control @omx/omxd] [--state-dir DIR] [--ready-fd FD] [--key FILE]
-//        [--shutdown-timeout 30] ...
+//        [--shutdown-timeout 30] [--nice -5] ...
 //
 // parse_daemon_options only checks syntax and ranges; Daemon::create checks what the values
 // point at (map contents, key, state directory). Errors are one line naming the flag.
@@ -43,6 +43,9 @@ struct DaemonOptions {
   bool load_cgroup = false;     // load = runnable tasks of omxd's own CPU cgroup (shared machines)
   // Clean shutdown: how long to wait for the guests to leave before leaving anyway (0: not at all).
   uint32_t shutdown_timeout_s = 30;
+  // omxd's own scheduling priority (nice): a node loaded with user processes must still answer
+  // its supervisors and balance; guest supervisors and the bodies they host go back to 0.
+  int nice = -5;
 };
 
 struct CommandLine {

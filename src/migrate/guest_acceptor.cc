@@ -1,6 +1,7 @@
 #include "migrate/guest_acceptor.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@ void close_inherited_fds(int keep) {
   // SIGUSR1 (mosctl expel, clean shutdown) arrives blocked from fork on (on_connection); the
   // guest's loop takes it once the body runs (guest.cc).
   close_inherited_fds(fd.get());
+  ::setpriority(PRIO_PROCESS, 0, 0);  // omxd runs at a raised priority (--nice); guests do not
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
   log::set_process_tag(fmt::format("node{} guest{}", node, getpid()));
   auto ch = wire::Channel::accept(std::move(fd), key, node, kHandshakeTimeout);

@@ -1,6 +1,7 @@
 # mosrun placement and balancing of processes that are away (issue 4): on three equal nodes
 # (one core each, speeds set equal):
-#  - mosrun -ID starts on node ID, locked; -jLIST on one of the list; -ID -l unlocked; an
+#  - mosrun -ID starts on node ID, locked (omxd runs at nice -5, the guest at 0); -jLIST on one
+#    of the list; -ID -l unlocked; an
 #    unknown node fails with exit 4 and one line, unless -F (then anywhere); bad flags exit 2;
 #  - three `mosrun -b` CPU-bound starts on node 1 end on three different nodes at once
 #    (omxd's "place" shows each choice before the next start asks);
@@ -54,6 +55,11 @@ b=$(start b -j2-3 -l sleep 30)
 c=$(start c -7 -F sleep 30)
 wait_where "$a" 2 5 || fail "mosrun -2 did not start on node 2"
 [ "$(locked "$a")" = True ] || fail "mosrun -2 is not locked"
+# omxd runs at nice -5 (it must answer on a loaded node); the guest it hosts at 0.
+o2=$(json_get "$D/cluster.json" 'j["nodes"][1]["pid"]')
+body=$(sed -n "s/.*running home pid $a as local pid \([0-9]*\).*/\1/p" "$D/node2/omxd.log")
+[ "$(ps -o ni= -p "$o2" | tr -d ' ')" = -5 ] || fail "node 2's omxd runs at nice $(ps -o ni= -p "$o2")"
+[ -n "$body" ] && [ "$(ps -o ni= -p "$body" | tr -d ' ')" = 0 ] || fail "the guest body ($body) runs at nice '$(ps -o ni= -p "$body" 2>&1)'"
 wait_where "$b" '2|3' 5 || fail "mosrun -j2-3 did not start on node 2 or 3"
 [ "$(locked "$b")" = False ] || fail "mosrun -j2-3 -l is locked"
 [ "$(where "$c")" != - ] || fail "mosrun -7 -F is not running"
