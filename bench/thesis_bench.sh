@@ -42,7 +42,9 @@
 # While a job runs, every node's own record (`omx control nodes`, asked from the host side of
 # its network namespace so the asking does not load the node) is sampled every 0.5 s: the
 # summary shows how long until every node held work and how long the last fragment ran alone.
-# OMX_THESIS_N="2 8" picks the N of (a); OMX_THESIS_OMXD_NICE=-10 renices every omxd (an
+# OMX_THESIS_N="2 8" picks the N of (a); OMX_THESIS_PLACED=1 places the fragments by hand
+# instead of balancing (each started with omx run and moved at once by `migrate` to the node
+# with the smallest (fragments + 1) / quota: what `mosrun -b` is to do, as a reference); OMX_THESIS_OMXD_NICE=-10 renices every omxd (an
 # experiment: omxd shares its node's quota with the fragments and their supervisors); OMX_THESIS_KEEP=1 keeps the clusters' directories
 # (omxd logs, samples). Samples go to stderr and BUILD_DIR/bench/thesis_results.jsonl; tables to stdout.
 set -euo pipefail
@@ -117,6 +119,7 @@ cluster() {
   shift
   CUR=$DIR/$name
   n=$#
+  QS=("$@")
   "$OMX" cluster up --nodes "$n" --dir "$CUR" --cpu "$(IFS=,; echo "$*")" > /dev/null
   NS=()
   for ((i = 1; i <= n; i++)); do NS[$i]=$(ns_of $i); done
@@ -163,10 +166,24 @@ base() {
 # job PART N K: the split job on the current cluster, sampled and checked.
 job() {
   local part=$1 n=$2 k=$3 out=$CUR/out$3 r bad=0 i line t0
+  local place=
+  if [ -n "${OMX_THESIS_PLACED:-}" ]; then
+    # Fragment i to the node that would finish its share soonest: smallest (count + 1) / quota.
+    place=$(python3 -c 'import sys
+q = [float(x) for x in sys.argv[2:]]
+c = [0] * len(q)
+out = []
+for i in range(int(sys.argv[1])):
+    j = min(range(len(q)), key=lambda j: ((c[j] + 1) / q[j], j))
+    c[j] += 1
+    out.append(str(j + 1))
+print(" ".join(out))' "$k" "${QS[@]}")
+  fi
   rm -f "$CUR/samples$k"
+  sleep 1.5   # the previous job's load leaves the nodes' load_now (a 1 s window)
   t0=$(date +%s%N)
   sampler "$n" "$CUR/samples$k" 2>/dev/null & SAMPLER=$!
-  r=$(on 1 bash "$SRC/thesis_node.sh" job "$JOB/s$k" "$k" "$out")
+  r=$(on 1 OMX_THESIS_PLACE="$place" bash "$SRC/thesis_node.sh" job "$JOB/s$k" "$k" "$out")
   kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=
   for ((i = 0; i < k; i++)); do
     line="$(sha256sum < "$out/$i.bz2" | cut -d' ' -f1) s$k/$i"
@@ -223,7 +240,9 @@ PY
 }
 
 START=$(date +%s)
-echo "{\"fig\":\"thesis_setup\",\"quick\":$QUICK,\"mib\":$MIB,\"q\":$Q,\"b_quotas\":[$(IFS=,; echo "${B_QUOTAS[*]}")],\"cpus\":$(nproc),\"launch\":\"${OMX_THESIS_LAUNCH:-omx run --balance}\"}" | record
+LAUNCH=${OMX_THESIS_LAUNCH:-omx run --balance}
+[ -z "${OMX_THESIS_PLACED:-}" ] || LAUNCH="omx run, then migrate to a node chosen by quota (placement by hand)"
+echo "{\"fig\":\"thesis_setup\",\"quick\":$QUICK,\"mib\":$MIB,\"q\":$Q,\"b_quotas\":[$(IFS=,; echo "${B_QUOTAS[*]}")],\"cpus\":$(nproc),\"launch\":\"$LAUNCH\"}" | record
 
 for n in $N_LIST; do
   qs=()

@@ -19,8 +19,32 @@ now_ns() { date +%s%N; }
 # supervisor (omx run --balance) moves them after they start; `mosrun -b` (placement at start
 # via omxd) will replace it. OMX_THESIS_LAUNCH overrides the command (words, split on spaces;
 # it must accept --stats-json FILE before the program, as omx run/mosrun do).
+#
+# With a 4th argument NODE (OMX_THESIS_PLACE, see thesis_bench.sh) the fragment is instead
+# started without balancing and moved to NODE by `migrate` as soon as its dynamic loader is done:
+# placement at start by hand, what `mosrun -b` is to do, for comparison. Not earlier: a process
+# moved while ld.so still maps its libraries goes home at the next file mmap ("mmap is made at
+# home"); the loader is taken as done once the program has read more than the ELF headers
+# (rchar > 4096 in /proc/PID/io: bzip2 reads its input 5000 bytes at a time). Even then some
+# fragments moved this early go home at their next mmap (seen: 1 of 8 at K = 8, 7 of 32 at K =
+# 32, in stats' went_home); moved seconds later by the balancer they do not.
 launch_fragment() {
   local launch=${OMX_THESIS_LAUNCH:-omx run --balance}
+  if [ -n "${4:-}" ]; then
+    omx run --stats-json "$3" -- bzip2 -9 -c "$1" > "$2" &
+    local p=$! i rchar
+    if [ "$4" != 1 ]; then
+      for ((i = 0; i < 400; i++)); do
+        rchar=$(awk '/^rchar:/ {print $2}' "/proc/$p/io" 2>/dev/null) || break
+        if [ "${rchar:-0}" -gt 4096 ]; then
+          migrate "$p" "$4" > /dev/null 2>&1 && break
+        fi
+        sleep 0.05
+      done
+    fi
+    wait "$p"
+    return
+  fi
   # shellcheck disable=SC2086  # the override is a word list on purpose
   $launch --stats-json "$3" -- bzip2 -9 -c "$1" > "$2"
 }
@@ -38,8 +62,9 @@ case "${1:-}" in
     mkdir -p "$out"
     pids=()
     t0=$(now_ns)
+    read -r -a place <<< "${OMX_THESIS_PLACE:-}"
     for ((i = 0; i < k; i++)); do
-      launch_fragment "$slices/$i" "$out/$i.bz2" "$out/$i.stats" &
+      launch_fragment "$slices/$i" "$out/$i.bz2" "$out/$i.stats" "${place[i]:-}" &
       pids+=($!)
     done
     t_started=$(now_ns)
