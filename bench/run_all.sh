@@ -4,7 +4,7 @@
 # are shared and noisy: every figure is the median of several repetitions, and measurements are
 # interleaved with their baselines. Needs root (it starts a 2-node namespaced cluster with
 # `omx cluster up`); without root it says so and exits 77. About 3-4 minutes for (a)-(e) and
-# ~10 more for (g) (--quick: ~1-2 min in all, smaller counts, for checking the harness only).
+# ~9-12 more for (g) (--quick: ~1-2 min in all, smaller counts, for checking the harness only).
 #
 # (a) Forwarded system call round trip. omx_bench_syscalls is started with mosrun on node 1,
 #     migrated to node 2, then started by SIGUSR1 (so nothing of the setup is timed); it times N
@@ -50,7 +50,7 @@
 #     with the same parameters. Target (issue 3): the oldest record < 2 s.
 #
 # (g) The thesis' experiments (shared/seeds/004_*, chapter 5: a render split into K fragments on
-#     an openMosix cluster; bench/thesis_bench.sh, ~10 min, --quick ~1 min): one job cut into K
+#     an openMosix cluster; bench/thesis_bench.sh, ~9-12 min, --quick ~1-2 min): one job cut into K
 #     slices, each compressed by its own bzip2 -9 process started on node 1 by mosrun (POV-Ray 3.7
 #     is threaded and cannot move; see the script's header), on namespaced clusters whose nodes
 #     are capped by cgroup quotas: (a) N = 1, 2, 4, 8 equal nodes at 0.2 cores, K = N, 4N, 10N,

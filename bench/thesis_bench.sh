@@ -2,7 +2,8 @@
 # bench/thesis_bench.sh BUILD_DIR [--quick]: the experiments of the thesis in shared/seeds/004_*
 # (chapter 5: a POV-Ray render split into fragments on an openMosix cluster, tables 3-6, 9 and 11)
 # reproduced on namespaced local clusters, section (g) of ./run bench. Needs root (exit 77
-# without). Full run ~10 min, --quick ~1-2 min (tiny job, for checking the harness only).
+# without). Full run ~9-12 min (more when the machine is busy), --quick ~1-2 min (small job,
+# for checking the harness only).
 #
 # The fragment program is bzip2 -9, not POV-Ray: Debian's POV-Ray is 3.7, whose front end and
 # back end are separate threads in one process (7 threads even with +WT1, and photon shooting
@@ -41,12 +42,16 @@
 #
 # While a job runs, every node's own record (`omx control nodes`, asked from the host side of
 # its network namespace so the asking does not load the node) is sampled every 0.5 s: the
-# summary shows how long until every node held work and how long the last fragment ran alone.
-# OMX_THESIS_N="2 8" picks the N of (a); OMX_THESIS_PLACED=1 places the fragments by hand
-# instead of balancing (each started with omx run and moved at once by `migrate` to the node
-# with the smallest (fragments + 1) / quota: what `mosrun -b` is to do, as a reference); OMX_THESIS_OMXD_NICE=-10 renices every omxd (an
-# experiment: omxd shares its node's quota with the fragments and their supervisors); OMX_THESIS_KEEP=1 keeps the clusters' directories
-# (omxd logs, samples). Samples go to stderr and BUILD_DIR/bench/thesis_results.jsonl; tables to stdout.
+# summary shows how long until every node was busy and how long the last fragments ran alone.
+# Samples go to stderr and BUILD_DIR/bench/thesis_results.jsonl; tables to stdout.
+#
+# Knobs, for looking for bottlenecks (docs/thesis-bench.md): OMX_THESIS_N="2 8" picks the N of
+# (a); OMX_THESIS_PLACED=1 places the fragments by hand instead of balancing (each started with
+# omx run and moved by `migrate` once its loader is done, to the node with the smallest
+# (fragments + 1) / quota: what `mosrun -b` is to do); OMX_THESIS_OMXD_NICE=-10 renices every
+# omxd (it shares its node's quota with the fragments and their supervisors);
+# OMX_THESIS_LAUNCH="mosrun -b" replaces the launcher (bench/thesis_node.sh launch_fragment);
+# OMX_THESIS_KEEP=1 keeps the clusters' directories (omxd logs, samples).
 set -euo pipefail
 BUILD=$(cd "${1:?usage: bench/thesis_bench.sh BUILD_DIR [--quick]}" && pwd)
 shift
@@ -96,7 +101,8 @@ mkdir -p "$JOB"
 python3 "$SRC/thesis_job.py" input "$JOB/input" "$MIB"
 ks=()
 for n in $N_LIST; do for m in $K_MULT; do ks+=($((n * m))); done; done
-ks+=($B_KS)
+read -r -a bks <<< "$B_KS"
+ks+=("${bks[@]}")
 mapfile -t ks < <(printf '%s\n' "${ks[@]}" | sort -n -u)
 say "job: $MIB MiB input, bzip2 -9; K in ${ks[*]}; native references"
 for k in "${ks[@]}"; do python3 "$SRC/thesis_job.py" split "$JOB/input" "$k" "$JOB/s$k"; done
@@ -124,7 +130,9 @@ cluster() {
   NS=()
   for ((i = 1; i <= n; i++)); do NS[$i]=$(ns_of $i); done
   if [ -n "${OMX_THESIS_OMXD_NICE:-}" ]; then
-    renice -n "$OMX_THESIS_OMXD_NICE" -p $(python3 -c 'import json,sys; print(" ".join(str(n["pid"]) for n in json.load(open(sys.argv[1]))["nodes"]))' "$CUR/cluster.json") > /dev/null
+    local pids
+    read -r -a pids < <(python3 -c 'import json,sys; print(" ".join(str(n["pid"]) for n in json.load(open(sys.argv[1]))["nodes"]))' "$CUR/cluster.json")
+    renice -n "$OMX_THESIS_OMXD_NICE" -p "${pids[@]}" > /dev/null
   fi
   want=
   for ((i = 1; i <= n; i++)); do
@@ -246,7 +254,7 @@ echo "{\"fig\":\"thesis_setup\",\"quick\":$QUICK,\"mib\":$MIB,\"q\":$Q,\"b_quota
 
 for n in $N_LIST; do
   qs=()
-  for ((i = 0; i < n; i++)); do qs+=($Q); done
+  for ((i = 0; i < n; i++)); do qs+=("$Q"); done
   say "(a) $n equal node(s) at $Q cores: K = $(for m in $K_MULT; do printf '%s ' $((n * m)); done)"
   cluster "a$n" "${qs[@]}"
   base a "$n"
