@@ -3,8 +3,8 @@
 # with a baseline measured in the same run on the same two nodes, and their ratio. The machines
 # are shared and noisy: every figure is the median of several repetitions, and measurements are
 # interleaved with their baselines. Needs root (it starts a 2-node namespaced cluster with
-# `omx cluster up`); without root it says so and exits 77. About 5 minutes (--quick: ~35 s,
-# smaller counts, for checking the harness only).
+# `omx cluster up`); without root it says so and exits 77. About 5 minutes for (a)-(f) and
+# ~10 more for (g) (--quick: ~2 min in all, smaller counts, for checking the harness only).
 #
 # (a) Forwarded system call round trip. omx_bench_syscalls is started with mosrun on node 1,
 #     migrated to node 2, then started by SIGUSR1 (so nothing of the setup is timed); it times N
@@ -58,6 +58,16 @@
 # (e) Gossip freshness on a real 16-node namespaced cluster (bench/membership_bench.sh, ~15 s):
 #     record ages held by every node about every other, median/p99/max, against the simulator
 #     with the same parameters. Target (issue 3): the oldest record < 2 s.
+#
+# (g) The thesis' experiments (shared/seeds/004_*, chapter 5: a render split into K fragments on
+#     an openMosix cluster; bench/thesis_bench.sh, ~9-12 min, --quick ~1-2 min): one job cut into K
+#     slices, each compressed by its own bzip2 -9 process started on node 1 by mosrun (POV-Ray 3.7
+#     is threaded and cannot move; see the script's header), on namespaced clusters whose nodes
+#     are capped by cgroup quotas: (a) N = 1, 2, 4, 8 equal nodes at 0.2 cores, K = N, 4N, 10N,
+#     25N: speedup against the unsplit job on one node of the same cluster, printed next to the
+#     thesis' tables 9 and 11 (target: >= 7.2 at N = 8, K >= 4N); (b) three nodes at 0.42, 0.51,
+#     0.15 cores (the thesis' computers A, B, C): makespan against the speed-weighted ideal
+#     (target: within 10 %). Every fragment's output is compared with a native bzip2 of its slice.
 #
 # Ratios: (a) ratio of the medians; (b) and (c) median of the per-repetition ratios (each
 # measurement against the baseline measured right next to it).
@@ -189,3 +199,5 @@ wait 2>/dev/null || true
 SERVERS=()
 "$OMX" cluster down --dir "$DIR" > /dev/null 2>&1 || true
 if [ "$QUICK" = 1 ]; then bash "$SRC/membership_bench.sh" "$BUILD" --quick; else bash "$SRC/membership_bench.sh" "$BUILD"; fi
+echo
+if [ "$QUICK" = 1 ]; then bash "$SRC/thesis_bench.sh" "$BUILD" --quick; else bash "$SRC/thesis_bench.sh" "$BUILD"; fi

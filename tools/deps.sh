@@ -8,7 +8,7 @@ pkgs=(
   libseccomp-dev libsodium-dev libssl-dev libfuse3-dev libsqlite3-dev libzstd-dev liblz4-dev
   libncurses-dev libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 util-linux procps python3
-  bc xz-utils gzip coreutils gawk sqlite3
+  bc xz-utils gzip bzip2 coreutils gawk sqlite3
 )
 missing=()
 for p in "${pkgs[@]}"; do
