@@ -206,6 +206,7 @@ int cmd_mosrun(const Args& args) {
   }
   RunOptions o;
   o.argv = parsed->argv;
+  o.stats_json = parsed->stats_json;
   o.balance = true;
   o.locked = parsed->locked;
   o.hint = parsed->hint;

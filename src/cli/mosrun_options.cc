@@ -28,7 +28,8 @@ const char* const kMosrunUsage =
     "  -b       start on the best node now\n"
     "  -L / -l  lock (no automatic migration; migrate still works) / unlock\n"
     "  -c / -i  CPU-bound (move early) / I/O-bound (move only for memory) hint\n"
-    "  -n -s -f -t TT -d DEC   openMosix decay options: accepted, no effect\n";
+    "  -n -s -f -t TT -d DEC   openMosix decay options: accepted, no effect\n"
+    "  --stats-json FILE       at exit, write the tree's move counts (as omx run)\n";
 
 Result<std::vector<uint32_t>> parse_node_list(const std::string& text) {
   std::vector<uint32_t> out;
@@ -70,6 +71,11 @@ Result<MosrunOptions> parse_mosrun(const std::vector<std::string>& args) {
     if (f == "--") { ++i; break; }
     if (f.size() < 2 || f[0] != '-') break;  // the program
     if (f == "--help") { o.help = true; return o; }
+    if (f == "--stats-json") {
+      if (++i >= args.size()) return make_error(ErrorCode::kInvalid, "--stats-json needs a file");
+      o.stats_json = args[i];
+      continue;
+    }
     char c = f[1];
     if (c >= '0' && c <= '9') {
       OMX_TRY(place(MosrunOptions::Where::kNode, f));

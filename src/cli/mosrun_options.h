@@ -29,6 +29,7 @@ struct MosrunOptions {
   bool locked = false;
   uint8_t hint = 0;               // balance::Hint: 1 -c, 2 -i
   bool help = false;
+  std::string stats_json;         // --stats-json FILE (omx's, as omx run): move counts at exit
   std::vector<std::string> argv;  // the program and its arguments
 };
 

@@ -58,6 +58,8 @@ TEST(MosrunOptions, HintsAndDecayOptions) {
   MosrunOptions d = ok({"-s", "-t", "5", "-d900", "-n", "-f", "prog", "a"});
   EXPECT_EQ(d.argv, (std::vector<std::string>{"prog", "a"}));
   EXPECT_TRUE(ok({"--help"}).help);
+  EXPECT_EQ(ok({"-b", "--stats-json", "s.json", "prog"}).stats_json, "s.json");
+  EXPECT_NE(bad({"--stats-json"}).find("needs a file"), std::string::npos);
 }
 
 TEST(MosrunOptions, BadInputIsOneClearError) {
