@@ -16,8 +16,8 @@
 # data, so equal slices of an uneven input cost different amounts, as equal bands of rows of a
 # scene do. The job: a deterministic input (bench/thesis_job.py, 20 MiB, ~4.3 s of one core;
 # --quick 6 MiB) cut into K consecutive slices (the thesis' +SR/+ER row bands); fragment i is
-# `bzip2 -9 -c slice_i > i.bz2`, one process started on node 1 by mosrun (launch_fragment in
-# bench/thesis_node.sh: `omx run --balance` today, `mosrun -b` later), all K started at once;
+# `bzip2 -9 -c slice_i > i.bz2`, one process started on node 1 by `mosrun -b` (launch_fragment in
+# bench/thesis_node.sh: placement at start, then automatic balancing), all K started at once;
 # the cluster spreads them. Each fragment's output must equal a native bzip2 of the same slice,
 # byte for byte (a mismatch or a failed fragment fails the bench).
 #

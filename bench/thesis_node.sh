@@ -15,10 +15,11 @@ set -euo pipefail
 now_ns() { date +%s%N; }
 
 # launch_fragment SLICE OUT STATS: one fragment, one migratable process started on this node.
-# The only place that says how fragments are placed: today the automatic balancer of the home
-# supervisor (omx run --balance) moves them after they start; `mosrun -b` (placement at start
-# via omxd) will replace it. OMX_THESIS_LAUNCH overrides the command (words, split on spaces;
-# it must accept --stats-json FILE before the program, as omx run/mosrun do).
+# The only place that says how fragments are placed: `mosrun -b`, placement at start by omxd
+# (op "place": the best node now, each choice shown at once so a burst spreads), then the
+# automatic balancer. OMX_THESIS_LAUNCH overrides the command (words, split on spaces; it must
+# accept --stats-json FILE before the program, as omx run and mosrun do), e.g.
+# "omx run --balance" (balancing only, no placement at start).
 #
 # With a 4th argument NODE (OMX_THESIS_PLACE, see thesis_bench.sh) the fragment is instead
 # started without balancing and moved to NODE by `migrate` as soon as its dynamic loader is done:
@@ -29,7 +30,7 @@ now_ns() { date +%s%N; }
 # fragments moved this early go home at their next mmap (seen: 1 of 8 at K = 8, 7 of 32 at K =
 # 32, in stats' went_home); moved seconds later by the balancer they do not.
 launch_fragment() {
-  local launch=${OMX_THESIS_LAUNCH:-omx run --balance}
+  local launch=${OMX_THESIS_LAUNCH:-mosrun -b}
   if [ -n "${4:-}" ]; then
     omx run --stats-json "$3" -- bzip2 -9 -c "$1" > "$2" &
     local p=$! i rchar
