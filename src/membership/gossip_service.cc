@@ -246,11 +246,17 @@ nlohmann::json GossipService::place(const nlohmann::json& req) {
   std::vector<balance::NodeView> views = balance::node_views({{"nodes", table_.nodes_json()}});
   cluster::NodeId self = engine_->self();
   cluster::NodeId to = balance::best_node(views, self, self, rss, /*counted=*/false);
-  // One more process there until gossip shows it (here too: it may take a moment to leave).
-  for (const balance::NodeView& n : views)
-    if (n.id == to)
-      add_pending(to, balance::kLoadPerProcess * balance::kStdSpeed /
-                          (std::max<uint32_t>(1, n.speed) * std::max<uint16_t>(1, n.cpus)), 0);
+  // One more process there until gossip shows it. One going elsewhere runs here for a moment
+  // first (until its loader is done): it is taken off this node's load meanwhile, or a burst
+  // of starts would see this node busy with processes that are about to leave.
+  auto one_process = [&](cluster::NodeId id) -> int64_t {
+    for (const balance::NodeView& n : views)
+      if (n.id == id)
+        return balance::kLoadPerProcess * balance::kStdSpeed /
+               (std::max<uint32_t>(1, n.speed) * std::max<uint16_t>(1, n.cpus));
+    return balance::kLoadPerProcess;
+  };
+  add_pending(to, one_process(to), to == self ? 0 : one_process(self));
   return daemon::ok_reply({{"to", to}});
 }
 

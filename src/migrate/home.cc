@@ -101,6 +101,7 @@ class HomeSupervisor {
   void bounce();
   void balance_step();
   void start_placement();
+  void place_now();
   // Where `migrate PID balance` should take `pid`: best_node over the node table.
   Result<uint32_t> balance_target(pid_t pid, const Proc& p);
   void send_policy(pid_t pid, Proc& p);
@@ -260,6 +261,8 @@ void HomeSupervisor::on_native_event(pid_t pid, Proc& p, const proc::StopEvent& 
   } else if (e.kind == K::kEvent && e.event == PTRACE_EVENT_EXEC && pid == root_ && !start_tries_ &&
              (cfg_.start_on || cfg_.start_best)) {
     start_due_ = true;  // the program is in place: move it where it should start
+    if (cfg_.start_best) place_now();  // chosen now: the waiting processes of a burst would
+                                       // make this node look busier than it is
     start_at_ = Clock::now() + kStartPoll;
     start_deadline_ = Clock::now() + kStartWait;
     auto v = proc_view(pid);
@@ -770,6 +773,21 @@ Result<uint32_t> HomeSupervisor::balance_target(pid_t pid, const Proc& p) {
 
 // mosrun -ID / -jLIST / -b: the program has been exec'd at home; move it where it should start.
 // A failure leaves it running here (a few tries first: it may be busy at an event).
+// mosrun -b: omxd's "place" names the node (and shows one more process there at once).
+void HomeSupervisor::place_now() {
+  uint64_t rss = 0;
+  if (auto v = proc_view(root_)) rss = v->rss;
+  auto reply = daemon::control_request({{"op", "place"}, {"rss", rss}}, nodes_.control_address(),
+                                       std::chrono::milliseconds(1000));
+  if (reply.ok() && reply->value("ok", false)) {
+    cfg_.start_on = reply->value("to", nodes_.home());
+    if (cfg_.start_on == nodes_.home()) start_due_ = false;  // it starts where it is
+  } else {
+    log()->info("placement at start: omxd gave no node; {} starts here", root_);
+    start_due_ = false;
+  }
+}
+
 void HomeSupervisor::start_placement() {
   auto it = procs_.find(root_);
   if (it == procs_.end() || !it->second.native) {
@@ -784,14 +802,6 @@ void HomeSupervisor::start_placement() {
   }
   ++start_tries_;
   uint32_t to = cfg_.start_on;
-  if (!to) {
-    uint64_t rss = 0;
-    if (auto v = proc_view(root_)) rss = v->rss;
-    auto reply = daemon::control_request({{"op", "place"}, {"rss", rss}}, nodes_.control_address(),
-                                         std::chrono::milliseconds(1000));
-    if (reply.ok() && reply->value("ok", false)) to = reply->value("to", nodes_.home());
-    else log()->info("placement at start: omxd gave no node; {} starts here", root_);
-  }
   start_due_ = false;
   if (!to || to == nodes_.home()) return;
   auto st = migrate(root_, to);
