@@ -248,7 +248,7 @@ PY
 }
 
 START=$(date +%s)
-LAUNCH=${OMX_THESIS_LAUNCH:-omx run --balance}
+LAUNCH=${OMX_THESIS_LAUNCH:-mosrun -b}  # as bench/thesis_node.sh launch_fragment
 [ -z "${OMX_THESIS_PLACED:-}" ] || LAUNCH="omx run, then migrate to a node chosen by quota (placement by hand)"
 echo "{\"fig\":\"thesis_setup\",\"quick\":$QUICK,\"mib\":$MIB,\"q\":$Q,\"b_quotas\":[$(IFS=,; echo "${B_QUOTAS[*]}")],\"cpus\":$(nproc),\"launch\":\"$LAUNCH\"}" | record
 
