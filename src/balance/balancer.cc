@@ -96,6 +96,13 @@ double speed_factor(const std::vector<NodeView>& nodes, NodeId id) {
   return n && n->speed ? static_cast<double>(n->speed) / kStdSpeed : 1.0;
 }
 
+uint32_t one_process_load(const std::vector<NodeView>& nodes, NodeId id) {
+  const NodeView* n = find(nodes, id);
+  if (!n) return kLoadPerProcess;
+  return static_cast<uint32_t>(uint64_t{kLoadPerProcess} * kStdSpeed /
+                               (uint64_t{std::max<uint32_t>(1, n->speed)} * std::max<uint16_t>(1, n->cpus)));
+}
+
 double procs_of(const NodeView& n) {
   return static_cast<double>(n.load) * n.speed * std::max<uint16_t>(1, n.cpus) /
          (static_cast<double>(kLoadPerProcess) * kStdSpeed);

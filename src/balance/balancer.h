@@ -93,6 +93,9 @@ struct Decision {
 // Node `id`'s speed / kStdSpeed (1 if unknown): CPU seconds measured there times this are
 // standard-speed seconds, the unit of ProcView::cpu_seconds.
 double speed_factor(const std::vector<NodeView>& nodes, NodeId id);
+// The normalised load one more runnable process adds on node `id` (kLoadPerProcess on a
+// standard single-CPU node; less on faster or wider ones); kLoadPerProcess if unknown.
+uint32_t one_process_load(const std::vector<NodeView>& nodes, NodeId id);
 // Number of runnable processes a node's normalised load stands for.
 double procs_of(const NodeView& n);
 // Progress rate (in standard-speed units) of one process on n with `procs` runnable ones.

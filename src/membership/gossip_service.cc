@@ -249,14 +249,8 @@ nlohmann::json GossipService::place(const nlohmann::json& req) {
   // One more process there until gossip shows it. One going elsewhere runs here for a moment
   // first (until its loader is done): it is taken off this node's load meanwhile, or a burst
   // of starts would see this node busy with processes that are about to leave.
-  auto one_process = [&](cluster::NodeId id) -> int64_t {
-    for (const balance::NodeView& n : views)
-      if (n.id == id)
-        return balance::kLoadPerProcess * balance::kStdSpeed /
-               (std::max<uint32_t>(1, n.speed) * std::max<uint16_t>(1, n.cpus));
-    return balance::kLoadPerProcess;
-  };
-  add_pending(to, one_process(to), to == self ? 0 : one_process(self));
+  add_pending(to, balance::one_process_load(views, to),
+              to == self ? 0 : balance::one_process_load(views, self));
   return daemon::ok_reply({{"to", to}});
 }
 

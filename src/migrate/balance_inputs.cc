@@ -38,20 +38,13 @@ std::optional<balance::ProcView> proc_view(pid_t pid) {
 bool claim_target(const std::string& control, const std::vector<balance::NodeView>& nodes,
                   balance::NodeId self, balance::NodeId to) {
   // One process, in each node's normalised units; and the load the decision saw on `to`.
-  auto one_process = [&](balance::NodeId id) -> int64_t {
-    for (const balance::NodeView& n : nodes)
-      if (n.id == id)
-        return balance::kLoadPerProcess * balance::kStdSpeed /
-               (std::max<uint32_t>(1, n.speed) * std::max<uint16_t>(1, n.cpus));
-    return balance::kLoadPerProcess;
-  };
   int64_t seen = 0;
   for (const balance::NodeView& n : nodes)
     if (n.id == to) seen = n.load;
   auto claimed = daemon::control_request({{"op", "claim"},
                                           {"to", to},
-                                          {"load", one_process(to)},
-                                          {"self_load", one_process(self)},
+                                          {"load", balance::one_process_load(nodes, to)},
+                                          {"self_load", balance::one_process_load(nodes, self)},
                                           {"seen", seen}},
                                          control, std::chrono::milliseconds(500));
   return claimed.ok() && claimed->value("ok", false);

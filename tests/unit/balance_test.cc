@@ -41,6 +41,13 @@ TEST(Balance, LoadIsNormalisedBySpeedAndCpus) {
   EXPECT_DOUBLE_EQ(procs_of(node(1, 100, kStdSpeed, 4)), 4.0);
   EXPECT_DOUBLE_EQ(rate_on(node(1, 0), 2), 5000);            // two processes share one CPU
   EXPECT_DOUBLE_EQ(rate_on(node(1, 0, 20000, 2), 2), 20000);  // two CPUs: each runs at full speed
+  std::vector<NodeView> ns = {node(1, 0), node(2, 0, 20000), node(3, 0, kStdSpeed, 4)};
+  EXPECT_EQ(one_process_load(ns, 1), 100u);
+  EXPECT_EQ(one_process_load(ns, 2), 50u);
+  EXPECT_EQ(one_process_load(ns, 3), 25u);
+  EXPECT_EQ(one_process_load(ns, 9), 100u);  // unknown: a standard node's
+  EXPECT_DOUBLE_EQ(speed_factor(ns, 2), 2.0);
+  EXPECT_DOUBLE_EQ(speed_factor(ns, 9), 1.0);
 }
 
 TEST(Balance, MovesFromABusyNodeToAnIdleOne) {
