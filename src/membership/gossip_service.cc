@@ -245,6 +245,15 @@ nlohmann::json GossipService::place(const nlohmann::json& req) {
   uint64_t rss = req.value("rss", uint64_t{0});
   std::vector<balance::NodeView> views = balance::node_views({{"nodes", table_.nodes_json()}});
   cluster::NodeId self = engine_->self();
+  // This node as mean_load shows it (rises slowly, falls at once), plus what was placed: the
+  // last second's load is full of the burst's own launches (K shells, mosruns and supervisors
+  // starting at once), which made a burst send nearly everything away (2 nodes: 6 of 8).
+  for (balance::NodeView& v : views)
+    if (v.id == self) {
+      int64_t mean = gossip::normalized_load(meter_.mean_load(), speed_.effective(), inputs_.effective_cpus);
+      auto h = engine_->record(self, now());
+      v.load = static_cast<uint32_t>(std::max<int64_t>(0, mean + (h ? pending_load(self, now() - h->age) : 0)));
+    }
   cluster::NodeId to = balance::best_node(views, self, self, rss, /*counted=*/false);
   // One more process there until gossip shows it. One going elsewhere runs here for a moment
   // first (until its loader is done): it is taken off this node's load meanwhile, or a burst

@@ -20,8 +20,9 @@
 // arrives (at most 5 s) the table shows L more on N and S less here, so the next supervisor
 // does not follow the same stale picture (the herd effect of several balancers acting at once).
 // {"op":"place","rss":B} -> {"to":N}: where a process starting here should run (mosrun -b;
-// balance::best_node over the table), with one more process shown there at once, so a burst of
-// starts spreads over the nodes instead of all choosing the same idle one.
+// balance::best_node over the table, this node by its mean_load: a burst's own launches do not
+// count), with one more process shown there at once, so a burst of starts spreads over the
+// nodes instead of all choosing the same idle one.
 //
 // Threading: omxd's event loop.
 #pragma once
