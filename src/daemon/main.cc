@@ -196,6 +196,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     gossip->add_ops((*d)->control());
+    if (acceptor) gossip->set_guest_count([acceptor] { return acceptor->guests(); });
   }
   members_ptr = &members;
   // A map loaded by setpe (daemon/map_service.h) replaces the map nodes at once: those missing

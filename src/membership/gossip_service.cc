@@ -120,6 +120,7 @@ void GossipService::update_local() {
   l.status = status_bits(s);
   l.free_mem_mib = static_cast<uint32_t>(inputs_.mem.available_kib / 1024);
   l.total_mem_mib = static_cast<uint32_t>(inputs_.mem.total_kib / 1024);
+  if (guest_count_) l.guests = static_cast<uint16_t>(std::min<size_t>(guest_count_(), UINT16_MAX));
   engine_->set_local(l);
 }
 

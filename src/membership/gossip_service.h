@@ -28,6 +28,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -72,6 +73,8 @@ class GossipService {
   // This node's record fields for the node table (load etc.), by node id.
   void describe(cluster::NodeId id, nlohmann::json& j) const;
   const gossip::GossipEngine& engine() const { return *engine_; }
+  // How many guests this node hosts now (the record's "guests"; omxd's guest acceptor).
+  void set_guest_count(std::function<size_t()> f) { guest_count_ = std::move(f); }
 
  private:
   gossip::Time now() const;
@@ -101,6 +104,7 @@ class GossipService {
   DatagramEndpoint endpoint_;
   asio::steady_timer step_timer_, sample_timer_;
   bool running_ = false;
+  std::function<size_t()> guest_count_;
   // Automatic moves this node's supervisors announced ({"op":"claim"}): load added to the
   // target and taken off this node in the table until gossip shows the move (a record made
   // kClaimSettleMs after the claim, at most kClaimHoldMs), and when the last claim into each

@@ -28,6 +28,14 @@ sleep 0.5
 where() { local p out=; for p; do out+=$(x "$D" 1 omx where "$p"); done; echo "$out"; }
 x "$D" 1 migrate "$a" 2 && x "$D" 1 migrate "$b" 2 && x "$D" 1 migrate "$c" 3 || fail "could not set up the migrations"
 before=$(where $a $b $c)
+# Node 2's gossip record counts its two guests (seen from node 1 within 3 s).
+guests2=
+for ((i = 0; i < 30; i++)); do
+  guests2=$(x "$D" 1 omx control '{"op":"nodes"}' |
+    python3 -c 'import json,sys; print([n.get("guests") for n in json.load(sys.stdin)["nodes"] if n["id"] == 2][0])')
+  [ "$guests2" = 2 ] && break
+  sleep 0.1
+done
 user_expel=0; x "$D" 2 setpriv --reuid=65534 mosctl expel 2>/dev/null || user_expel=$?
 expel=0; x "$D" 2 mosctl expel > "$T/expel.out" || expel=$?
 after_expel=$(where $a $b)
@@ -39,6 +47,7 @@ lstay=$(x "$D" 1 mosctl status | sed -n 's/.*lstay: \([a-z]*\).*/\1/p')
 wait
 rcs=$(cat "$T/rcs")
 [ "$before" = 223 ] || fail "before: where gave '$before', want 223"
+[ "$guests2" = 2 ] || fail "node 1 sees $guests2 guests on node 2 in its gossip record, want 2"
 [ "$user_expel" = 3 ] || fail "expel by another user exited $user_expel, want 3"
 [ "$expel" = 0 ] || fail "mosctl expel exited $expel"
 grep -q '^expelled 2 guests' "$T/expel.out" || fail "expel said: $(cat "$T/expel.out")"
