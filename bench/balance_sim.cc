@@ -92,7 +92,7 @@ void print_row(const Config& c, const BalanceSimResult& r, double base_resp) {
               gt, base_resp > 0 ? r.mean_response_s / base_resp : 1.0, r.migrations_per_job(),
               pct(static_cast<double>(r.moved_twice), static_cast<double>(r.jobs)),
               pct(static_cast<double>(r.crowded_arrivals), moves), r.peak_per_cpu, age,
-              pct(static_cast<double>(r.claims_refused + r.admission_refused), static_cast<double>(r.decisions)), r.wall_s);
+              pct(static_cast<double>(r.admission_refused), static_cast<double>(r.decisions)), r.wall_s);
   if (r.finished != r.jobs)
     std::printf("  !! %zu of %zu jobs unfinished when stopped %.0f s after the first arrival\n",
                 r.jobs - r.finished, r.jobs, c.o.max_s);

@@ -12,7 +12,6 @@ namespace omx::membership {
 namespace {
 
 constexpr std::chrono::milliseconds kSampleInterval{100};  // 10 samples = one 1 s period
-constexpr gossip::Time kClaimGapMs{1500};  // claims that do not say what load they saw
 constexpr gossip::Time kClaimHoldMs{5000};  // load period 1 s + record age p99 ~1.3 s, with margin
 // A record created this long after a claim shows the move (it takes well under 0.5 s; the
 // load meter's period is 1 s): the claim's pending load is no longer added to it.
@@ -219,7 +218,6 @@ void GossipService::add_pending(cluster::NodeId to, int64_t load, int64_t self_l
   gossip::Time t = now();
   for (auto& [id, list] : pending_)  // forget what gossip has shown by now
     std::erase_if(list, [t](const Pending& p) { return p.until <= t; });
-  last_claim_[to] = t;
   pending_[to].push_back({load, t, t + kClaimHoldMs});
   if (self_load) pending_[engine_->self()].push_back({-self_load, t, t + kClaimHoldMs});
 }
@@ -227,17 +225,13 @@ void GossipService::add_pending(cluster::NodeId to, int64_t load, int64_t self_l
 nlohmann::json GossipService::claim(const nlohmann::json& req) {
   cluster::NodeId to = req.at("to").get<cluster::NodeId>();
   int64_t load = req.at("load").get<int64_t>(), self_load = req.value("self_load", int64_t{0});
-  if (load < 0 || load > 1000000 || self_load < 0 || self_load > 1000000)
+  int64_t seen = req.at("seen").get<int64_t>();
+  if (load < 0 || load > 1000000 || self_load < 0 || self_load > 1000000 || seen < 0)
     return daemon::error_reply("claim: loads out of range");
-  if (req.contains("seen")) {
-    // Optimistic: granted unless the target looks busier now, by half a process or more, than
-    // when the caller decided (another process claimed it meanwhile, or gossip brought news).
-    int64_t seen = req.at("seen").get<int64_t>();
-    if (shown_load(to) >= seen + (load + 1) / 2)
-      return daemon::error_reply(fmt::format("node {} was just chosen by another process; try again", to));
-  } else if (auto it = last_claim_.find(to); it != last_claim_.end() && now() - it->second < kClaimGapMs) {
+  // Optimistic: granted unless the target looks busier now, by half a process or more, than
+  // when the caller decided (another process claimed it meanwhile, or gossip brought news).
+  if (shown_load(to) >= seen + (load + 1) / 2)
     return daemon::error_reply(fmt::format("node {} was just chosen by another process; try again", to));
-  }
   add_pending(to, load, self_load);
   return daemon::ok_reply();
 }

@@ -15,8 +15,8 @@
 // and answers {"op":"gossip"} with the engine's counters, and {"op":"claim","to":N,"load":L,
 // "self_load":S,"seen":V}: a supervisor about to move a process by itself (automatic balancing,
 // home or guest) claims the target. Granted unless N's load as shown now is L/2 or more above V,
-// the load the caller decided on (another process claimed N meanwhile: optimistic concurrency; without
-// "seen", one claim per target per 1.5 s). Until a record of N made 1.5 s after the claim
+// the load the caller decided on (another process claimed N meanwhile: optimistic concurrency).
+// Until a record of N made 1.5 s after the claim
 // arrives (at most 5 s) the table shows L more on N and S less here, so the next supervisor
 // does not follow the same stale picture (the herd effect of several balancers acting at once).
 // {"op":"place","rss":B} -> {"to":N}: where a process starting here should run (mosrun -b;
@@ -107,14 +107,12 @@ class GossipService {
   std::function<size_t()> guest_count_;
   // Automatic moves this node's supervisors announced ({"op":"claim"}): load added to the
   // target and taken off this node in the table until gossip shows the move (a record made
-  // kClaimSettleMs after the claim, at most kClaimHoldMs), and when the last claim into each
-  // target was made (for claims without "seen": one at a time per kClaimGapMs).
+  // kClaimSettleMs after the claim, at most kClaimHoldMs).
   struct Pending {
     int64_t delta = 0;
     gossip::Time made{0}, until{0};
   };
   std::map<cluster::NodeId, std::vector<Pending>> pending_;
-  std::map<cluster::NodeId, gossip::Time> last_claim_;
 };
 
 }  // namespace omx::membership

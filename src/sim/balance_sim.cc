@@ -48,7 +48,6 @@ struct Node {
   double area = 0, period_start = 0;  // integral of the runnable count over the period
   uint64_t period_load = 0, upper_load = 0;
   std::vector<Claim> claims;
-  std::vector<std::pair<NodeId, double>> last_claim;  // target, when (within claim_gap_s)
 };
 
 class BalanceSim {
@@ -373,7 +372,6 @@ void BalanceSim::on_period(NodeId id) {
     cluster_->engine(id)->set_local(s);
   }
   std::erase_if(n.claims, [t](const Claim& c) { return c.until <= t; });
-  std::erase_if(n.last_claim, [&](const auto& c) { return t - c.second >= o_.claim_gap_s; });
   NodeView me = self_view(id, t);
   if (!n.jobs.empty() && worth_deciding(id, me, t)) {
     std::vector<ProcView> procs;
@@ -390,16 +388,11 @@ void BalanceSim::on_period(NodeId id) {
   queue().after(to_sim(o_.period_s * jit(jitter_rng_)), [this, id] { on_period(id); });
 }
 
-// A decision: claim the target (or give up this round), then move the job.
+// A decision: claim the target, then move the job (omxd's optimistic claim never refuses a
+// node's one decision per round: its view already holds its own claims).
 void BalanceSim::act(NodeId id, const balance::Decision& d, double t) {
   Node& n = nodes_[id];
   ++r_.decisions;
-  for (const auto& [to, when] : n.last_claim)
-    if (to == d.to) {
-      ++r_.claims_refused;
-      return;
-    }
-  n.last_claim.emplace_back(d.to, t);
   n.claims.push_back({d.to, one_process(d.to), t + o_.claim_hold_s, t});
   n.claims.push_back({id, -one_process(id), t + o_.claim_settle_s, t});
   if (o_.admission) {

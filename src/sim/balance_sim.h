@@ -87,14 +87,13 @@ struct BalanceSimOptions {
   // by id. decide() keeps the first of equal gains, so with views ordered alike every node
   // picks the same one of the equally good targets.
   bool shuffle_view = false;
-  // omxd's claims: no gap between claims of one target (claim_gap_s 0: omxd's optimistic "seen"
-  // check never refuses a node's one decision per round); the claimed load shows until a
+  // omxd's claims: the claimed load shows until a
   // record made claim_settle_s after the claim (at most claim_hold_s); on its own node for
   // claim_settle_s. admission (an experiment, not in omxd): the target refuses an automatic
   // move if it shows half a process more than the decision saw; measured, it cut moves onto
   // busy nodes (12 % -> 3 %) but cost utilisation and response time (a refused node waits a
   // round), so omxd does not do it (docs/design.md).
-  double claim_gap_s = 0, claim_hold_s = 5.0, claim_settle_s = 1.5;
+  double claim_hold_s = 5.0, claim_settle_s = 1.5;
   bool admission = false;
 
   // Gossip (kGossip). learned: membership learned from gossip with 32 bootstrap peers each
@@ -118,7 +117,7 @@ struct BalanceSimResult {
   uint64_t migrations = 0;
   uint64_t moved_twice = 0;     // jobs that moved at least twice
   uint64_t crowded_arrivals = 0;  // moves that arrived where runnable > cpus afterwards
-  uint64_t decide_calls = 0, decisions = 0, claims_refused = 0, admission_refused = 0;
+  uint64_t decide_calls = 0, decisions = 0, admission_refused = 0;
   size_t peak_per_cpu = 0;      // most runnable jobs per CPU seen on one node (herds show here)
   double view_age_s = 0;        // mean true age of the records in the views given to decide()
   std::vector<uint64_t> received;  // per node (index = id): jobs that arrived by migration
