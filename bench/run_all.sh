@@ -87,23 +87,16 @@ QUICK=0
 SRC=$(cd "$(dirname "$0")" && pwd)
 OMX=$BUILD/bin/omx
 
-if [ -x "$BUILD/bench/gossip_sim" ]; then
-  echo "== (d) gossip simulation" >&2
-  if [ "$QUICK" = 1 ]; then "$BUILD/bench/gossip_sim" --suite --quick; else "$BUILD/bench/gossip_sim" --suite; fi
+# simulation LABEL PROGRAM: a simulator's --suite (no root needed), printed as its own table.
+simulation() {
+  local prog=$BUILD/bench/$2
+  [ -x "$prog" ] || { echo "bench: $prog missing (./run build)" >&2; exit 2; }
+  echo "== $1" >&2
+  if [ "$QUICK" = 1 ]; then "$prog" --suite --quick; else "$prog" --suite; fi
   echo
-else
-  echo "bench: $BUILD/bench/gossip_sim missing (./run build)" >&2
-  exit 2
-fi
-
-if [ -x "$BUILD/bench/balance_sim" ]; then
-  echo "== (f) balancer simulation" >&2
-  if [ "$QUICK" = 1 ]; then "$BUILD/bench/balance_sim" --suite --quick; else "$BUILD/bench/balance_sim" --suite; fi
-  echo
-else
-  echo "bench: $BUILD/bench/balance_sim missing (./run build)" >&2
-  exit 2
-fi
+}
+simulation "(d) gossip simulation" gossip_sim
+simulation "(f) balancer simulation" balance_sim
 
 if [ "$(id -u)" != 0 ]; then
   echo "bench: needs root: it starts a 2-node cluster in network and mount namespaces (omx cluster up)" >&2
