@@ -250,11 +250,10 @@ nlohmann::json GossipService::place(const nlohmann::json& req) {
       v.load = static_cast<uint32_t>(std::max<int64_t>(0, mean + (h ? pending_load(self, now() - h->age) : 0)));
     }
   cluster::NodeId to = balance::best_node(views, self, self, rss, /*counted=*/false);
-  // One more process there until gossip shows it. One going elsewhere runs here for a moment
-  // first (until its loader is done): it is taken off this node's load meanwhile, or a burst
-  // of starts would see this node busy with processes that are about to leave.
-  add_pending(to, balance::one_process_load(views, to),
-              to == self ? 0 : balance::one_process_load(views, self));
+  // One more process there until gossip shows it. Nothing is taken off here for one going
+  // elsewhere: this node is judged by mean_load, which a starting process has not reached (taking
+  // it off made the next starts of a burst see this node emptier than it is and stay).
+  add_pending(to, balance::one_process_load(views, to), 0);
   return daemon::ok_reply({{"to", to}});
 }
 
