@@ -33,6 +33,8 @@ const Command kCommands[] = {
     {"cluster", nullptr, cmd_cluster, "local cluster for tests and demos: up|exec|down|status"},
     {"control", nullptr, cmd_control, "send one request to omxd's control socket"},
     {"setpe", "setpe", cmd_setpe, "load, check, print or drop the cluster map"},
+    {"mosmon", "mosmon", cmd_mosmon, "full-screen monitor: a bar per node (load, speed, memory)"},
+    {"status", nullptr, cmd_status, "one-screen summary of the cluster and the balancer"},
 };
 
 void usage(FILE* out) {

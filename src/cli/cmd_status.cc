@@ -1,0 +1,43 @@
+// `omx status [--json]`: a one-screen summary of the cluster as this node's omxd sees it
+// (status_summary.h): nodes up and down, per-node load, speed, CPUs, memory, guests and local
+// processes, cluster totals, migrations in the last minute, and the balancer switches.
+// Exit: 0 ok, 2 usage, 4 no omxd answering. Single-threaded; blocking.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "daemon/control_client.h"
+#include "status_summary.h"
+
+namespace omx::cli {
+
+int cmd_status(const Args& args) {
+  CLI::App app("a one-screen summary of the cluster", args[0]);
+  std::string address = daemon::default_control_address();
+  bool as_json = false;
+  app.add_option("--address", address, "omxd control socket")->capture_default_str();
+  app.add_flag("--json", as_json, "print the summary as JSON");
+  app.footer("Exit: 0 ok, 2 usage, 4 no omxd answering.");
+  if (int rc = parse(app, args); rc >= 0) return rc;
+
+  auto nodes = daemon::control_request({{"op", "nodes"}}, address);
+  if (!nodes.ok()) {
+    print_error(args[0], "no omxd on this node: start it with `omxd` (or `systemctl start omxd`); " +
+                             address + ": " + nodes.error().message());
+    return kExitUnavailable;
+  }
+  if (!nodes->value("ok", false)) {
+    print_error(args[0], "omxd refused: " + nodes->value("error", std::string("?")));
+    return kExitFailed;
+  }
+  auto settings = daemon::control_request({{"op", "settings"}}, address);
+  nlohmann::json s = settings.ok() && settings->value("ok", false) ? *settings : nlohmann::json::object();
+  StatusSummary summary = make_status_summary(*nodes, s);
+  if (as_json) std::puts(status_json(summary).dump(2).c_str());
+  else std::fputs(status_text(summary).c_str(), stdout);
+  return kExitOk;
+}
+
+}  // namespace omx::cli
