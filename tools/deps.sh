@@ -7,7 +7,7 @@ pkgs=(
   libasio-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   libseccomp-dev libsodium-dev libssl-dev libfuse3-dev libsqlite3-dev libzstd-dev liblz4-dev
   libncurses-dev libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 util-linux procps python3
+  iproute2 util-linux procps python3 tmux
   bc xz-utils gzip bzip2 coreutils gawk sqlite3
 )
 missing=()

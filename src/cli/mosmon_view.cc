@@ -265,8 +265,7 @@ std::string footer(const std::vector<MosmonNode>& all, const std::vector<MosmonN
   std::string dead;
   for (const auto& n : all)
     if (!n.up) dead += (dead.empty() ? "" : ",") + std::to_string(n.id);
-  if (dead.empty()) text += "  no dead nodes";
-  else text += fmt::format("  dead: {} ({})", dead, s.show_dead ? "shown" : "hidden, d shows");
+  text += fmt::format("  dead: {} ({})", dead.empty() ? "none" : dead, s.show_dead ? "shown" : "hidden, d shows");
   text += fmt::format("  numbering {}", mosmon_layout_name(g.layout));
   return text;
 }
