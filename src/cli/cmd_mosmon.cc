@@ -8,6 +8,7 @@
 // Without an answering omxd: -t/--json print one line on stderr and exit 4; the interactive
 // monitor says so on screen and retries each second. Single-threaded; blocking.
 #include <curses.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -64,7 +65,11 @@ int snapshot(const std::string& prog, MosmonOptions& o) {
     std::puts(mosmon_json(s.nodes, o.state, s.self).dump(2).c_str());
     return kExitOk;
   }
-  for (std::string line : mosmon_render(s.nodes, o.state, env_size("COLUMNS", 80), env_size("LINES", 24), s.self)) {
+  int width = env_size("COLUMNS", 80), height = env_size("LINES", 24);
+  winsize ws{};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 10 && ws.ws_row >= 5)
+    width = ws.ws_col, height = ws.ws_row - 1;  // leave the shell's prompt line
+  for (std::string line : mosmon_render(s.nodes, o.state, width, height, s.self)) {
     line.erase(line.find_last_not_of(' ') + 1);
     std::puts(line.c_str());
   }
