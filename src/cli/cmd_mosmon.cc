@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "daemon/control_client.h"
 #include "mosmon_view.h"
+#include "status_summary.h"
 
 namespace omx::cli {
 namespace {
@@ -38,8 +39,7 @@ Snapshot ask(const std::string& address) {
   Snapshot s;
   auto reply = daemon::control_request({{"op", "nodes"}}, address, kAskTimeout);
   if (!reply.ok()) {
-    s.error = fmt::format("no omxd on this node: start it with `omxd` (or `systemctl start omxd`); "
-                          "{}: {}", address, reply.error().message());
+    s.error = no_omxd(address, reply.error());
   } else if (!reply->value("ok", false)) {
     s.error = "omxd refused: " + reply->value("error", std::string("?"));
   } else {

@@ -19,13 +19,12 @@ int cmd_status(const Args& args) {
   bool as_json = false;
   app.add_option("--address", address, "omxd control socket")->capture_default_str();
   app.add_flag("--json", as_json, "print the summary as JSON");
-  app.footer("Exit: 0 ok, 2 usage, 4 no omxd answering.");
+  app.footer("Exit: 0 ok, 1 omxd refused, 2 usage, 4 no omxd answering.");
   if (int rc = parse(app, args); rc >= 0) return rc;
 
   auto nodes = daemon::control_request({{"op", "nodes"}}, address);
   if (!nodes.ok()) {
-    print_error(args[0], "no omxd on this node: start it with `omxd` (or `systemctl start omxd`); " +
-                             address + ": " + nodes.error().message());
+    print_error(args[0], no_omxd(address, nodes.error()));
     return kExitUnavailable;
   }
   if (!nodes->value("ok", false)) {

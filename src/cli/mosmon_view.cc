@@ -278,8 +278,8 @@ std::vector<std::string> mosmon_render(const std::vector<MosmonNode>& all, Mosmo
                                        int height, uint32_t self_id, const std::string& error) {
   if (s.help) return mosmon_help_screen(width, height);
   Grid grid = blank(width, height);
-  put(grid, 0, 0, fmt::format("mosmon: {}  [node {}; h help, q quit]", error.empty() ? title_of(s.value) : "no data",
-                              self_id));
+  std::string where = self_id ? fmt::format("node {}; ", self_id) : std::string();
+  put(grid, 0, 0, fmt::format("mosmon: {}  [{}h help, q quit]", error.empty() ? title_of(s.value) : "no data", where));
   if (!error.empty()) {
     put(grid, 2, 0, error);
     put(grid, 3, 0, "(retrying each second; q quits)");
@@ -291,10 +291,12 @@ std::vector<std::string> mosmon_render(const std::vector<MosmonNode>& all, Mosmo
     put(grid, std::min(1, height - 1), 0, fmt::format("window too small ({}x{})", width, height));
     return grid;
   }
-  if (s.start_node) {
+  if (s.start_node) {  // +NODE: once a node from there on is known (omxd may have just started)
     auto it = std::find_if(shown.begin(), shown.end(), [&](const auto& n) { return n.id >= *s.start_node; });
-    s.first = static_cast<size_t>(it - shown.begin());
-    s.start_node.reset();
+    if (it != shown.end()) {
+      s.first = static_cast<size_t>(it - shown.begin());
+      s.start_node.reset();
+    }
   }
   mosmon_scroll(s, 0, shown.size(), g.per_page);
   uint64_t max = mosmon_axis_max(s.value, shown);

@@ -53,7 +53,7 @@ struct MosmonState {
   bool show_dead = false;
   bool help = false;
   size_t first = 0;                     // index of the first shown node in the visible list
-  std::optional<uint32_t> start_node;   // +NODE: scroll to this node on the first draw
+  std::optional<uint32_t> start_node;   // +NODE: scroll there once a node >= it is shown
 };
 
 // The `nodes` reply's list, sorted by id.

@@ -2,6 +2,7 @@
 #include "status_summary.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -129,6 +130,11 @@ std::string status_text(const StatusSummary& s) {
                      ids(which(s, [](auto& n) { return n.block; })), ids(which(s, [](auto& n) { return n.stay; })),
                      ids(which(s, [](auto& n) { return n.lstay; })), ids(which(s, [](auto& n) { return n.quiet; })));
   return out;
+}
+
+std::string no_omxd(const std::string& address, const Error& e) {
+  std::string why = e.err ? std::strerror(e.err) : e.message();
+  return fmt::format("no omxd on this node: start it with `omxd` (or `systemctl start omxd`); {}: {}", address, why);
 }
 
 }  // namespace omx::cli

@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/result.h"
+
 namespace omx::cli {
 
 struct StatusNode {
@@ -43,5 +45,9 @@ struct StatusSummary {
 StatusSummary make_status_summary(const nlohmann::json& nodes_reply, const nlohmann::json& settings);
 nlohmann::json status_json(const StatusSummary& s);
 std::string status_text(const StatusSummary& s);
+
+// The one line mosmon and omx status print when no omxd answers on `address`:
+// "no omxd on this node: start it with `omxd` (or `systemctl start omxd`); ADDR: REASON".
+std::string no_omxd(const std::string& address, const Error& e);
 
 }  // namespace omx::cli

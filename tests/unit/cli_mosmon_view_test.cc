@@ -2,6 +2,8 @@
 // (cli/status_summary.h), with concrete numbers.
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 #include "mosmon_view.h"
 #include "status_summary.h"
 
@@ -163,6 +165,11 @@ TEST(MosmonView, RenderScrollsWhenNodesDoNotFit) {
   s.start_node = 29;
   mosmon_render(n, s, 20, 10, 1);
   EXPECT_EQ(s.first, 17u);  // the last page
+  EXPECT_FALSE(s.start_node);
+  s.start_node = 40;  // not known yet: kept for a later draw
+  mosmon_render(n, s, 20, 10, 1);
+  EXPECT_EQ(s.start_node, 40u);
+  EXPECT_EQ(s.first, 17u);
 }
 
 TEST(MosmonView, RenderErrorsAndSmallWindows) {
@@ -234,6 +241,14 @@ TEST(StatusSummary, TotalsAndBalancer) {
   s = make_status_summary(three_nodes(), json{{"ok", true}, {"stay", false}, {"block", true}});
   EXPECT_FALSE(s.stay);
   EXPECT_TRUE(s.block);
+}
+
+TEST(StatusSummary, NoOmxdLine) {
+  Error e;
+  e.err = ECONNREFUSED;
+  e.what = "connect";
+  EXPECT_EQ(no_omxd("@omx/omxd", e),
+            "no omxd on this node: start it with `omxd` (or `systemctl start omxd`); @omx/omxd: Connection refused");
 }
 
 }  // namespace
