@@ -39,8 +39,8 @@ int cmd_showmap(const Args& args);
 int cmd_mosctl(const Args& args);
 int cmd_keygen(const Args& args);
 int cmd_omdiscd(const Args& args);  // cmd_omdiscd.cc: omxd --discovery, openMosix style  // cmd_keygen.cc: a new cluster key file  // cmd_mosctl.cc: openMosix mosctl  // cmd_showmap.cc: the node table in openMosix map rows
-int cmd_setpe(const Args& args);
+int cmd_setpe(const Args& args);   // cmd_setpe.cc: setpe -w|-c|-r|-off|-p (the cluster map)
 int cmd_mosmon(const Args& args);  // cmd_mosmon.cc: openMosix mosmon, the bar-chart monitor
-int cmd_status(const Args& args);  // cmd_status.cc: omx status, a one-screen cluster summary   // cmd_setpe.cc: setpe -w|-c|-r|-off|-p (the cluster map)
+int cmd_status(const Args& args);  // cmd_status.cc: omx status, a one-screen cluster summary
 
 }  // namespace omx::cli
