@@ -56,7 +56,8 @@ wait_screen '^ +[0-9]*\|## ## ##'
 screen | grep -Eq '\|(\+\+ |## ){2}(\+\+|##)' || fail "no free-memory (+) bars: $(screen)"
 key r 'raw memory MiB' 'numbering wide'
 key u 'utilizability %' 'numbering wide'
-wait_screen '^   100\|## ## ##'   # utilizability is 100% on idle nodes
+wait_screen '^   100\|'           # the axis of percentages
+wait_screen '\|## ## ##'          # (normally 100%: no memory pressure)
 key s 'speed \(10000 = standard\)' 'numbering wide'
 wait_screen '\|## ## ##'
 key L 'load, log scale' 'numbering wide'
