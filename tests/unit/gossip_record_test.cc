@@ -184,8 +184,8 @@ TEST(GossipRecord, RandomBytesNeverCrashAndMutationsAreCaught) {
 TEST(GossipRecord, FitCountMatchesBudget) {
   EXPECT_EQ(records_that_fit(kDefaultMaxPayload), (kDefaultMaxPayload - 4) / kRecordWireSize);
   EXPECT_GE(records_that_fit(kDefaultMaxPayload), 17u);  // own + window 16
-  EXPECT_EQ(records_that_fit(48), 0u);
-  EXPECT_EQ(records_that_fit(49), 1u);
+  EXPECT_EQ(records_that_fit(50), 0u);
+  EXPECT_EQ(records_that_fit(51), 1u);
   EXPECT_EQ(records_that_fit(1 << 20), kMaxRecordsPerMessage);
 }
 
