@@ -51,6 +51,15 @@ constexpr std::chrono::milliseconds kStartWait{3000};
 
 auto log() { return log::get("home"); }
 
+// /proc/PID/cmdline as one line (arguments joined by spaces).
+std::string read_cmdline(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  std::replace(s.begin(), s.end(), '\0', ' ');
+  return s;
+}
+
 struct Stats {
   uint64_t migrations = 0, failed_migrations = 0, forwarded_syscalls = 0, went_home = 0;
 };
@@ -72,6 +81,7 @@ struct Proc {
   Clock::time_point arrived = Clock::now();  // started, or came home (balancer residency)
   std::string cantmove;                // the balancer's move met a cantmove reason: not tried again
   bool locked = false;                 // omx lock: automatic balancing leaves it where it is
+  std::string cmdline;                 // its arguments, kept while away (the deputy's are gone)
   pid_t pid() const { return native ? native->pid() : deputy->pid(); }
 };
 
@@ -501,6 +511,7 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
     give_back();
   };
   OMX_ASSIGN(arch::Registers regs, t.get_regs());
+  p.cmdline = read_cmdline(pid);
   auto vmas = proc::read_vmas(pid);
   if (!vmas.ok()) { resume_untouched(); return std::move(vmas.error()); }
   auto why = proc::check_cantmove(pid, *vmas);
@@ -707,7 +718,8 @@ json HomeSupervisor::handle_request(const json& req) {
     return json{{"pid", pid},         {"home", nodes_.home()},        {"where", p.node},
                 {"nmigs", p.nmigs},   {"move_ms", p.last_move_ms}, {"move_bytes", p.last_move_bytes},
                 {"lock", p.locked},   {"cantmove", cantmove},
-                {"cpu_source", p.deputy ? "deputy" : "native"}};
+                {"cpu_source", p.deputy ? "deputy" : "native"},
+                {"cmdline", p.deputy ? p.cmdline : std::string()}};
   };
   if (op == "where") {
     pid_t pid = req.at("pid").get<pid_t>();
