@@ -145,6 +145,7 @@ class HomeSupervisor {
   double start_cpu0_ = 0;
   int start_tries_ = 0;
   int64_t reported_here_ = -1;
+  Clock::time_point next_report_{};
 };
 
 int HomeSupervisor::run() {
@@ -864,9 +865,12 @@ void HomeSupervisor::write_stats() {
 void HomeSupervisor::report_here() {
   int64_t here = 0;
   for (const auto& [pid, p] : procs_) here += p.native.has_value();
-  if (here == reported_here_) return;
-  auto st = daemon::control_notify({{"op", "home_procs"}, {"here", here}}, nodes_.control_address());
-  if (st.ok()) reported_here_ = here;  // else told at the next change (omxd not there: no count)
+  // Again every 10 s (when the loop wakes anyway): a restarted omxd, or one that was not
+  // there (the notification failed), learns the count too.
+  if (here == reported_here_ && Clock::now() < next_report_) return;
+  (void)daemon::control_notify({{"op", "home_procs"}, {"here", here}}, nodes_.control_address());
+  reported_here_ = here;
+  next_report_ = Clock::now() + std::chrono::seconds(10);
 }
 
 void HomeSupervisor::report_move(pid_t pid, uint32_t from, uint32_t to, double ms, uint64_t bytes,
