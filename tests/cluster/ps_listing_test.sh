@@ -48,7 +48,13 @@ assert rb["comm"] == "sleep" and rb["cmdline"] == "sleep 61" and rb["rss_kib"] >
 PY
 
 log "omx ps on node 2 (guest side)"
-x "$D" 2 omx ps --json > "$D/ps2.json" || fail "omx ps --json on node 2 failed"
+# The guest tells omxd about its body right after the commit, as `migrate` returns: allow a moment.
+body=
+for ((i = 0; i < 20; i++)); do
+  x "$D" 2 omx ps --json > "$D/ps2.json" || fail "omx ps --json on node 2 failed"
+  grep -q '"guest":true' "$D/ps2.json" && break
+  sleep 0.1
+done
 body=$(python3 - "$D/ps2.json" "$a" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1])); a = int(sys.argv[2])
