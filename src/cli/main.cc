@@ -35,6 +35,8 @@ const Command kCommands[] = {
     {"setpe", "setpe", cmd_setpe, "load, check, print or drop the cluster map"},
     {"mosmon", "mosmon", cmd_mosmon, "full-screen monitor: a bar per node (load, speed, memory)"},
     {"status", nullptr, cmd_status, "one-screen summary of the cluster and the balancer"},
+    {"ps", nullptr, cmd_ps, "the migratable processes of this node (home, where, lock, ...)"},
+    {"mps", "mps", cmd_mps, "BSD-style ps with a NODE column (openMosix mps)"},
 };
 
 void usage(FILE* out) {
