@@ -34,7 +34,7 @@ std::string format_clock(std::time_t t) {
 }
 
 std::string first_line(const SystemSample& s, const ClusterInfo& c) {
-  std::string node = c.answered && c.self ? fmt::format("node {}", c.self) : "node ?";
+  std::string node = c.self ? fmt::format("node {}", c.self) : "node ?";
   return fmt::format("mtop - {} {}, {},  load average: {:.2f}, {:.2f}, {:.2f}", format_clock(s.now),
                      format_uptime(s.uptime_s), node, s.load[0], s.load[1], s.load[2]);
 }
