@@ -33,6 +33,9 @@ const Command kCommands[] = {
     {"cluster", nullptr, cmd_cluster, "local cluster for tests and demos: up|exec|down|status"},
     {"control", nullptr, cmd_control, "send one request to omxd's control socket"},
     {"setpe", "setpe", cmd_setpe, "load, check, print or drop the cluster map"},
+    {"ps", nullptr, cmd_ps, "the migratable processes of this node (home, where, lock, ...)"},
+    {"mps", "mps", cmd_mps, "BSD-style ps with a NODE column (openMosix mps)"},
+    {"mtop", "mtop", cmd_mtop, "top with a NODE column (openMosix mtop)"},
 };
 
 void usage(FILE* out) {

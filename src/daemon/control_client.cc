@@ -84,4 +84,18 @@ Result<nlohmann::json> control_request(const nlohmann::json& request, std::strin
   return reply;
 }
 
+Status control_notify(const nlohmann::json& request, std::string address) {
+  OMX_ASSIGN(UnixAddress addr, make_unix_address(address));
+  ScopedFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return sys_error("socket(AF_UNIX)");
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr.sun), addr.len) != 0)
+    return sys_error(fmt::format("connect to control socket {}", address));
+  std::string text = serialize_message(request) + "\n";
+  ssize_t n = ::send(fd.get(), text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n != static_cast<ssize_t>(text.size()))
+    return n < 0 ? sys_error(fmt::format("send to control socket {}", address))
+                 : make_error(ErrorCode::kSys, fmt::format("short send to control socket {}", address));
+  return ok_status();
+}
+
 }  // namespace omx::daemon

@@ -22,4 +22,8 @@ Result<nlohmann::json> control_request(const nlohmann::json& request,
                                        std::string address = default_control_address(),
                                        std::chrono::milliseconds timeout = kControlTimeout);
 
+// Fire and forget: sends one request line and closes without waiting for the reply (home
+// supervisors telling omxd about a move). Never blocks: a full or absent socket is an error.
+Status control_notify(const nlohmann::json& request, std::string address = default_control_address());
+
 }  // namespace omx::daemon

@@ -18,6 +18,7 @@
 #include "daemon/options.h"
 #include "daemon/control_address.h"
 #include "daemon/control_protocol.h"
+#include "daemon/process_registry.h"
 #include "migrate/channel_broker.h"
 #include "migrate/guest_acceptor.h"
 #include "membership/announce.h"
@@ -107,6 +108,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "omxd: %s\n", d.error().message().c_str());
     return 2;
   }
+  // What the supervisors tell about their processes: ops home_procs, migrated, migrations,
+  // guest_started, procs (daemon/process_registry.h).
+  daemon::ProcessRegistry registry(opts.node_id);
+  if (acceptor) registry.set_guest_check([acceptor](pid_t p) { return acceptor->is_guest(p); });
+  registry.add_ops((*d)->control());
   if (acceptor) {
     daemon::Daemon* dp = d->get();
     acceptor->set_block_check([dp] { return dp->settings().get().block; });
@@ -197,6 +203,8 @@ int main(int argc, char** argv) {
     }
     gossip->add_ops((*d)->control());
     if (acceptor) gossip->set_guest_count([acceptor] { return acceptor->guests(); });
+    gossip->set_process_counts([&registry] { return registry.local_procs(); },
+                               [&registry] { return registry.migrations_1m(); });
   }
   members_ptr = &members;
   // A map loaded by setpe (daemon/map_service.h) replaces the map nodes at once: those missing

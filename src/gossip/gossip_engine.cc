@@ -110,6 +110,7 @@ LoadRecord GossipEngine::own_record() const {
   r.free_mem_mib = std::min(local_.free_mem_mib, local_.total_mem_mib);
   r.local_procs = local_.local_procs;
   r.guests = local_.guests;
+  r.migrations_1m = local_.migrations_1m;
   return r;
 }
 

@@ -119,6 +119,7 @@ struct LocalState {
   uint32_t total_mem_mib = 0;
   uint16_t local_procs = 0;
   uint16_t guests = 0;
+  uint16_t migrations_1m = 0;
 };
 
 struct Outgoing {

@@ -27,6 +27,7 @@ void write_record(wire::Writer& w, const LoadRecord& r) {
   w.u32(r.total_mem_mib);
   w.u16(r.local_procs);
   w.u16(r.guests);
+  w.u16(r.migrations_1m);
 }
 
 // Reads one record; the reader's sticky error covers truncation (checked by the caller).
@@ -48,6 +49,7 @@ LoadRecord read_record(wire::Reader& r) {
   get(r.u32("total_mem_mib"), x.total_mem_mib);
   get(r.u16("local_procs"), x.local_procs);
   get(r.u16("guests"), x.guests);
+  get(r.u16("migrations_1m"), x.migrations_1m);
   return x;
 }
 

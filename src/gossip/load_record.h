@@ -12,14 +12,15 @@
 // Gossip payload (inside a wire datagram of type kGossipLoad; all fields little-endian):
 //
 //   offset size field
-//        0    1 format     kGossipFormat (1)
+//        0    1 format     kGossipFormat (2; format 1 had 45-byte records without migrations_1m)
 //        1    1 flags      kWantReply (bit 0: push-pull, please answer); others reserved
 //        2    2 count      number of records, 1..kMaxRecordsPerMessage
-//        4  45*count records; records[0] is the sender's own record (its node == datagram sender)
+//        4  47*count records; records[0] is the sender's own record (its node == datagram sender)
 //
-//   record (kRecordWireSize = 45 bytes):
+//   record (kRecordWireSize = 47 bytes):
 //     u32 node  u64 generation  u32 seq  u32 age_ms  u32 load  u32 speed  u16 ncpus  u8 util
 //     u16 status  u32 free_mem_mib  u32 total_mem_mib  u16 local_procs  u16 guests
+//     u16 migrations_1m
 //
 // The decoder rejects, with the reason: truncation, trailing bytes, a count that does not match
 // the length (so a huge count allocates nothing), unknown format or reserved flags, node ids
@@ -57,10 +58,10 @@ enum class StatusBit : uint16_t {
 inline constexpr uint16_t kKnownStatusMask = 4 | 8 | 16 | 32;
 inline constexpr uint16_t bit(StatusBit b) { return static_cast<uint16_t>(b); }
 
-inline constexpr uint8_t kGossipFormat = 1;
+inline constexpr uint8_t kGossipFormat = 2;
 inline constexpr uint8_t kWantReply = 0x01;  // header flag: the sender asks for a reply (push-pull)
 inline constexpr size_t kGossipHeaderSize = 4;
-inline constexpr size_t kRecordWireSize = 45;
+inline constexpr size_t kRecordWireSize = 47;
 inline constexpr size_t kMaxRecordsPerMessage = 255;
 inline constexpr uint32_t kMaxAgeMs = 0x7fffffff;  // ~24.8 days; older is nonsense
 // Default payload budget: a sealed datagram (kDatagramOverhead = 68 bytes more) stays within
@@ -80,6 +81,7 @@ struct LoadRecord {         // fields ordered to keep the struct small (48 bytes
   uint16_t status = 0;       // StatusBit values or'ed
   uint16_t local_procs = 0;  // migratable processes whose home is this node, running here
   uint16_t guests = 0;       // processes from other nodes running here
+  uint16_t migrations_1m = 0;  // moves completed in the last 60 s by processes homed here
   uint8_t util = 100;        // utilizability, percent
 
   bool has(StatusBit b) const { return (status & bit(b)) != 0; }

@@ -119,7 +119,10 @@ void GossipService::update_local() {
   l.status = status_bits(s);
   l.free_mem_mib = static_cast<uint32_t>(inputs_.mem.available_kib / 1024);
   l.total_mem_mib = static_cast<uint32_t>(inputs_.mem.total_kib / 1024);
-  if (guest_count_) l.guests = static_cast<uint16_t>(std::min<size_t>(guest_count_(), UINT16_MAX));
+  auto u16 = [](size_t n) { return static_cast<uint16_t>(std::min<size_t>(n, UINT16_MAX)); };
+  if (guest_count_) l.guests = u16(guest_count_());
+  if (local_procs_) l.local_procs = u16(local_procs_());
+  if (migrations_1m_) l.migrations_1m = u16(migrations_1m_());
   engine_->set_local(l);
 }
 
@@ -193,6 +196,7 @@ void GossipService::describe(cluster::NodeId id, nlohmann::json& j) const {
                  {"quiet", r.has(gossip::StatusBit::kQuiet)}};
   j["local_procs"] = r.local_procs;
   j["guests"] = r.guests;
+  j["migrations_1m"] = r.migrations_1m;
   j["record_age_ms"] = h->age.count();
 }
 

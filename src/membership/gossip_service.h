@@ -8,7 +8,9 @@
 // bits. Keeps the engine's members in step with the node table (membership::Service) and tells
 // the table which nodes are alive. Adds each node's record to the "nodes" op:
 //   "load", "speed", "ncpus", "mem_free", "mem_total", "mem_used" (bytes), "util" (%),
-//   "status" {stay,lstay,block,quiet}, "local_procs", "guests", "record_age_ms", and for this
+//   "status" {stay,lstay,block,quiet}, "local_procs" (migratable processes homed there that
+//   run there), "guests", "migrations_1m" (moves completed in the last 60 s by processes homed
+//   there; daemon/process_registry.h), "record_age_ms", and for this
 //   node "load_now": the last second's load, unsmoothed, for local decisions (others see
 //   upper_load, which rises at once and falls slowly: after processes left, a balancer reading
 //   it would keep moving the ones that remain)
@@ -75,6 +77,11 @@ class GossipService {
   const gossip::GossipEngine& engine() const { return *engine_; }
   // How many guests this node hosts now (the record's "guests"; omxd's guest acceptor).
   void set_guest_count(std::function<size_t()> f) { guest_count_ = std::move(f); }
+  // The record's "local_procs" and "migrations_1m" (omxd's daemon::ProcessRegistry).
+  void set_process_counts(std::function<size_t()> local_procs, std::function<size_t()> migrations_1m) {
+    local_procs_ = std::move(local_procs);
+    migrations_1m_ = std::move(migrations_1m);
+  }
 
  private:
   gossip::Time now() const;
@@ -104,7 +111,7 @@ class GossipService {
   DatagramEndpoint endpoint_;
   asio::steady_timer step_timer_, sample_timer_;
   bool running_ = false;
-  std::function<size_t()> guest_count_;
+  std::function<size_t()> guest_count_, local_procs_, migrations_1m_;
   // Automatic moves this node's supervisors announced ({"op":"claim"}): load added to the
   // target and taken off this node in the table until gossip shows the move (a record made
   // kClaimSettleMs after the claim, at most kClaimHoldMs).

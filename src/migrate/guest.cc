@@ -85,12 +85,15 @@ class Guest {
   Result<bool> report_exit(bool by_signal, int code);
   // Automatic balancing where the body runs (protocol.h): asks home to move it elsewhere.
   void balance_step();
+  // Tells omxd which body this guest runs, for its "procs" op (daemon/process_registry.h).
+  void tell_omxd();
 
   wire::Channel ch_;
   GuestConfig cfg_;
   proc::Tracee body_;
   std::optional<proc::ProcessMemory> mem_;
   pid_t home_pid_ = 0;
+  uint32_t body_uid_ = 0;
   uint64_t brk_ = 0, start_brk_ = 0;
   std::deque<siginfo_t> delivering_;  // sent with tgkill, siginfo to install at delivery
   std::array<proc::KernelSigaction, proc::kNumSignals> sigactions_{};  // the body's, tracked
@@ -147,6 +150,7 @@ Status Guest::receive(const wire::Frame& offer_frame) {
   OMX_ASSIGN(mem_, proc::ProcessMemory::open(host.tracee.pid()));
   proc::RestoreOptions opts;
   OMX_ASSIGN(opts.seccomp_filter, build_body_filter());
+  uint32_t body_uid = creds.uid;
   opts.creds = std::move(creds);
   ChannelPageSource pages(ch_, kStepTimeout, "guest.page_run");
   Status st = proc::restore_into(host.tracee, *mem_, host.scratch, host.regs, image, pages, opts);
@@ -161,9 +165,20 @@ Status Guest::receive(const wire::Frame& offer_frame) {
   brk_ = image.brk;
   start_brk_ = image.start_brk;
   log()->info("running home pid {} as local pid {}", home_pid_, body_.pid());
+  body_uid_ = body_uid;
+  tell_omxd();
   arrived_ = std::chrono::steady_clock::now();
   next_balance_ = arrived_ + std::chrono::milliseconds(1000);
   return body_.cont(0);  // leaves the final stop (see restore_into)
+}
+
+void Guest::tell_omxd() {
+  if (cfg_.control_address.empty()) return;
+  auto told = daemon::control_notify({{"op", "guest_started"}, {"body", body_.pid()},
+                                      {"home", ch_.peer_node()}, {"home_pid", home_pid_},
+                                      {"uid", body_uid_}, {"lock", policy_.locked}},
+                                     cfg_.control_address);
+  if (!told.ok()) log()->debug("omxd not told of the guest: {}", told.error().message());
 }
 
 Status Guest::serve() {
@@ -490,6 +505,7 @@ Result<bool> Guest::on_home_frame(const wire::Frame& f) {
       return go_home_now();
     case MsgType::kBalancePolicy:
       OMX_TRY(decode_policy(f.payload, policy_));
+      tell_omxd();  // the lock may have changed
       return false;
     case MsgType::kClose:
       kill(body_.pid(), SIGKILL);

@@ -33,6 +33,8 @@ class GuestAcceptor final : public daemon::ConnectionHandler {
   // Sends `sig` to every guest supervisor (SIGUSR1: go home, mosctl expel); returns how many.
   size_t signal_all(int sig);
   size_t guests() { children_.reap(); return children_.size(); }
+  // Whether `pid` is a guest supervisor this acceptor forked, still running.
+  bool is_guest(pid_t pid) { children_.reap(); return children_.pids().contains(pid); }
   // One line per guest supervisor still here: "supervisor pid P (connection from ADDR)".
   std::vector<std::string> describe_guests();
   // From now on every migration offer is refused (omxd is shutting down).

@@ -106,6 +106,11 @@ class HomeSupervisor {
   Result<uint32_t> balance_target(pid_t pid, const Proc& p);
   void send_policy(pid_t pid, Proc& p);
   void write_stats();
+  // Tells omxd (fire and forget, daemon/process_registry.h): how many processes of this tree
+  // run here now, when that changed; and each completed move.
+  void report_here();
+  void report_move(pid_t pid, uint32_t from, uint32_t to, double ms, uint64_t bytes,
+                   const std::string& reason);
 
   pid_t root_;
   HomeConfig cfg_;
@@ -129,6 +134,7 @@ class HomeSupervisor {
   Clock::time_point start_at_{}, start_deadline_{};
   double start_cpu0_ = 0;
   int start_tries_ = 0;
+  int64_t reported_here_ = -1;
 };
 
 int HomeSupervisor::run() {
@@ -140,6 +146,7 @@ int HomeSupervisor::run() {
     return 1;
   }
   while (!procs_.empty()) {
+    report_here();
     std::vector<pollfd> fds = {{sigfd_.get(), POLLIN, 0}, {control_.get(), POLLIN, 0}};
     std::vector<pid_t> owners;
     for (auto& [pid, p] : procs_) {
@@ -564,6 +571,7 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
     link_.bytes_per_s = static_cast<double>(sent_bytes) / (p.last_move_ms / 1000.0);
   log()->info("pid {} now runs on node {} ({:.1f} ms, {} bytes of pages)", pid, node,
               p.last_move_ms, sent_bytes);
+  report_move(pid, nodes_.home(), node, p.last_move_ms, sent_bytes, "out");
   return ok_status();
 }
 
@@ -598,6 +606,7 @@ Status HomeSupervisor::come_home(pid_t pid, Proc& p, const std::string& reason) 
   }
   OMX_TRY(p.ch->send(MsgType::kMigrateAck, encode_ack(ok_status())));
   p.ch.reset();
+  uint32_t from = p.node;
   proc::Tracee t = std::move(p.deputy->tracee());
   p.deputy.reset();
   p.native.emplace(std::move(t));
@@ -608,6 +617,7 @@ Status HomeSupervisor::come_home(pid_t pid, Proc& p, const std::string& reason) 
   p.last_move_bytes = pages.bytes();
   p.arrived = Clock::now();
   log()->info("pid {} is home ({}; {:.1f} ms)", pid, reason, p.last_move_ms);
+  report_move(pid, from, p.node, p.last_move_ms, p.last_move_bytes, reason);
   return p.native->cont(0);
 }
 
@@ -683,10 +693,21 @@ void HomeSupervisor::on_control() {
 
 json HomeSupervisor::handle_request(const json& req) {
   std::string op = req.value("op", "");
+  // "cantmove": why it cannot move now ("" = it can), checked on the process as it runs here
+  // (the reason the balancer met, else its mappings); away it moved, so "". "cpu_source":
+  // "deputy" while away (the CPU time /proc shows at home is the deputy's; the body's runs up
+  // where it is), "native" at home.
   auto proc_json = [&](pid_t pid, const Proc& p) {
+    std::string cantmove = p.cantmove;
+    if (cantmove.empty() && p.native && !p.fresh) {
+      auto vmas = proc::read_vmas(pid);
+      auto why = vmas.ok() ? proc::check_cantmove(pid, *vmas) : Result<proc::CantMoveSet>(vmas.error());
+      if (why.ok()) cantmove = why->to_string();
+    }
     return json{{"pid", pid},         {"home", nodes_.home()},        {"where", p.node},
                 {"nmigs", p.nmigs},   {"move_ms", p.last_move_ms}, {"move_bytes", p.last_move_bytes},
-                {"lock", p.locked}};
+                {"lock", p.locked},   {"cantmove", cantmove},
+                {"cpu_source", p.deputy ? "deputy" : "native"}};
   };
   if (op == "where") {
     pid_t pid = req.at("pid").get<pid_t>();
@@ -827,6 +848,22 @@ void HomeSupervisor::write_stats() {
 }
 
 }  // namespace
+
+void HomeSupervisor::report_here() {
+  int64_t here = 0;
+  for (const auto& [pid, p] : procs_) here += p.native.has_value();
+  if (here == reported_here_) return;
+  auto st = daemon::control_notify({{"op", "home_procs"}, {"here", here}}, nodes_.control_address());
+  if (st.ok()) reported_here_ = here;  // else told at the next change (omxd not there: no count)
+}
+
+void HomeSupervisor::report_move(pid_t pid, uint32_t from, uint32_t to, double ms, uint64_t bytes,
+                                 const std::string& reason) {
+  auto st = daemon::control_notify({{"op", "migrated"}, {"pid", pid}, {"from", from}, {"to", to},
+                                    {"ms", ms}, {"bytes", bytes}, {"reason", reason}},
+                                   nodes_.control_address());
+  if (!st.ok()) log()->debug("omxd not told of the move of {}: {}", pid, st.error().message());
+}
 
 std::string supervisor_address(pid_t sup) { return fmt::format("@omx/sup/{}", sup); }
 

@@ -25,6 +25,7 @@ LoadRecord sample(NodeId id) {
   r.total_mem_mib = 16000;
   r.local_procs = 3;
   r.guests = 2;
+  r.migrations_1m = 7;
   return r;
 }
 
@@ -46,7 +47,7 @@ TEST(GossipRecord, RoundTrip) {
 TEST(GossipRecord, LayoutIsExplicitLittleEndian) {
   LoadRecord r = sample(0x0102);
   auto b = encode_gossip(std::span<const LoadRecord>(&r, 1));
-  ASSERT_EQ(b.size(), 49u);
+  ASSERT_EQ(b.size(), 51u);
   EXPECT_EQ(b[0], kGossipFormat);
   EXPECT_EQ(b[1], 0);
   EXPECT_EQ(b[2], 1);  // count, LE
@@ -65,6 +66,7 @@ TEST(GossipRecord, LayoutIsExplicitLittleEndian) {
   EXPECT_EQ(wire::load_le32(&b[41]), r.total_mem_mib);
   EXPECT_EQ(wire::load_le16(&b[45]), r.local_procs);
   EXPECT_EQ(wire::load_le16(&b[47]), r.guests);
+  EXPECT_EQ(wire::load_le16(&b[49]), r.migrations_1m);
 }
 
 TEST(GossipRecord, EveryTruncationIsRejected) {
@@ -102,8 +104,12 @@ TEST(GossipRecord, BadCountsAreRejected) {
 TEST(GossipRecord, BadHeaderIsRejected) {
   auto bytes = encode_gossip(three());
   auto b = bytes;
-  b[0] = 2;
+  b[0] = 3;
   EXPECT_FALSE(decode_gossip(b).ok());
+  b[0] = 1;  // format 1 (45-byte records, before migrations_1m): refused, not misread
+  auto old = decode_gossip(b);
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.error().what.find("unknown format 1"), std::string::npos) << old.error().what;
   b = bytes;
   b[1] = 2;  // a reserved flag
   EXPECT_FALSE(decode_gossip(b).ok());
@@ -178,8 +184,8 @@ TEST(GossipRecord, RandomBytesNeverCrashAndMutationsAreCaught) {
 TEST(GossipRecord, FitCountMatchesBudget) {
   EXPECT_EQ(records_that_fit(kDefaultMaxPayload), (kDefaultMaxPayload - 4) / kRecordWireSize);
   EXPECT_GE(records_that_fit(kDefaultMaxPayload), 17u);  // own + window 16
-  EXPECT_EQ(records_that_fit(48), 0u);
-  EXPECT_EQ(records_that_fit(49), 1u);
+  EXPECT_EQ(records_that_fit(50), 0u);
+  EXPECT_EQ(records_that_fit(51), 1u);
   EXPECT_EQ(records_that_fit(1 << 20), kMaxRecordsPerMessage);
 }
 
