@@ -3,8 +3,9 @@
 #  - `mtop -b -n 2 -d 0.5` on node 1 lists it with NODE 2, and the cluster line shows both nodes
 #    up; --json says the same (node 2, home 1, locked, migratable); -p limits the rows;
 #  - interactive mtop inside tmux on node 1: P M N sort (checked on the rows' order), o shows
-#    only migratable processes with HOME LOCK NMIGS, h shows the help, a resize redraws at the
-#    new width, q exits with status 0;
+#    only migratable processes with HOME LOCK NMIGS (the hog: NODE 2, HOME 1, LOCK yes), r
+#    renices it, u filters by user, h shows the help, a resize redraws at the new width, k
+#    kills the migrated process (KILL, through its deputy), q exits with status 0;
 #  - a bad flag exits 2 with one line.
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -82,9 +83,8 @@ col() { awk -v n="$1" 'h && $1 ~ /^[0-9]+$/ {print $n} /PID USER/ {h = 1}'; }
 # sorted_desc N: column N of the rows is high to low (and there are at least 3 rows).
 sorted_desc() { col "$1" | awk 'NR > 1 && $1 + 0 > prev + 0 {bad = 1} {prev = $1; n++} END {exit bad || n < 3}'; }
 has() { grep -q -- "$1"; }
-hog_on_2() { awk -v p="$hog" '$1 == p && $11 == 2 {f = 1} END {exit !f}'; }
 
-wait_pane "no table with the hog on node 2" hog_on_2
+wait_pane "no table" has 'PID USER'
 wait_pane "no cluster line" has 'Cluster: 2 of 2 nodes up'
 keys N
 wait_pane "N: rows not by pid, high to low" sorted_desc 1
@@ -98,6 +98,20 @@ wait_pane "o: the header has no HOME LOCK NMIGS" has 'NODE HOME LOCK NMIGS COMMA
 wait_pane "o: rows other than the migratable hog" only_hog
 omx_row() { awk -v p="$hog" '$1 == p && $11 == 2 && $12 == 1 && $13 == "yes" && $14 >= 1 {f = 1} END {exit !f}'; }
 wait_pane "o: the hog's row is not NODE 2 HOME 1 LOCK yes NMIGS >= 1" omx_row
+keys r
+wait_pane "r: no prompt" has "PID to renice \\[default pid = $hog\\]"
+keys Enter
+wait_pane "r: no second prompt" has "Renice PID $hog to value"
+keys 5 Enter
+niced() { awk -v p="$hog" '$1 == p && $4 == 5 {f = 1} END {exit !f}'; }
+wait_pane "r: the hog's NI is not 5" niced
+keys u
+wait_pane "u: no prompt" has 'Which user (blank for all)'
+keys nobody Enter
+no_rows() { has 'PID USER' && [ -z "$(col 1)" ]; }
+wait_pane "u nobody: rows are left" no_rows
+keys u Enter
+wait_pane "u blank: the hog is not back" only_hog
 keys o
 wait_pane "o again: the plain header is not back" has 'TIME+ NODE COMMAND'
 keys h
@@ -110,10 +124,19 @@ narrow() { has '%MEM' < "$D/pane.txt" && ! has 'NODE' < "$D/pane.txt" && [ "$(wc
 wait_pane "after a resize to 60x20 the header is not cut at 60 columns" narrow
 tm resize-window -t m -x 120 -y 30
 wait_pane "after a resize back to 120x30 the header is not whole" has 'TIME+ NODE COMMAND'
+keys o
+wait_pane "o: the hog is not shown" only_hog
+keys k
+wait_pane "k: no prompt" has "PID to signal/kill \\[default pid = $hog\\]"
+keys Enter
+wait_pane "k: no signal prompt" has "Send pid $hog signal \\[15/sigterm\\]"
+keys KILL Enter
+for ((i = 0; i < 50; i++)); do pid_gone "$hog" && break; sleep 0.1; done
+pid_gone "$hog" || fail "k: the hog $hog still runs after k ... KILL"
+wait_pane "k: the hog's row is still shown" no_rows
 keys q
 for ((i = 0; i < 50; i++)); do [ -s "$T/mtop.rc" ] && break; sleep 0.1; done
 [ "$(cat "$T/mtop.rc" 2>/dev/null)" = 0 ] || fail "q: mtop did not exit with 0 (rc '$(cat "$T/mtop.rc" 2>/dev/null)')"
 
-x "$D" 1 kill "$hog"
 wait
 echo PASS
