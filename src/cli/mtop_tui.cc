@@ -87,6 +87,7 @@ class Tui {
   std::vector<Row> shown_;
   std::string message_;
   double next_refresh_ = 0;
+  bool at_end_ = false;  // End: keep showing the last page while rows come and go
 };
 
 void Tui::refresh_data() {
@@ -100,6 +101,7 @@ void Tui::refresh_data() {
 
 void Tui::draw() {
   shown_ = view_rows(frame_.rows, view_);
+  if (at_end_) view_.scroll = static_cast<int>(shown_.size());  // clamped by layout
   Screen s{frame_.summary, message_, view_columns(view_), shown_, COLS, LINES, view_.scroll};
   Layout l = layout(s);
   view_.scroll = l.first_row;
@@ -206,7 +208,7 @@ void Tui::ask_user() {
   auto u = prompt("Which user (blank for all) ");
   if (!u) return;
   view_.filter.user = *u;
-  view_.scroll = 0;
+  scroll_by(-view_.scroll);
   message_.clear();
 }
 
@@ -224,7 +226,10 @@ void Tui::ask_delay() {
   message_.clear();
 }
 
-void Tui::scroll_by(int n) { view_.scroll = std::max(0, view_.scroll + n); }
+void Tui::scroll_by(int n) {
+  at_end_ = false;
+  view_.scroll = std::max(0, view_.scroll + n);
+}
 
 bool Tui::handle_key(int ch) {
   auto cols = view_columns(view_);
@@ -245,15 +250,15 @@ bool Tui::handle_key(int ch) {
     case ' ': refresh_data(); break;
     case 'o':
       view_.omx_view = !view_.omx_view;
-      view_.scroll = 0;
+      scroll_by(-view_.scroll);
       message_ = view_.omx_view ? " omx view: migratable processes only (o: all)" : "";
       break;
     case KEY_UP: scroll_by(-1); break;
     case KEY_DOWN: scroll_by(1); break;
     case KEY_PPAGE: scroll_by(-page()); break;
     case KEY_NPAGE: scroll_by(page()); break;
-    case KEY_HOME: view_.scroll = 0; break;
-    case KEY_END: view_.scroll = static_cast<int>(shown_.size()); break;  // clamped by layout
+    case KEY_HOME: scroll_by(-view_.scroll); break;
+    case KEY_END: at_end_ = true; break;
     case KEY_RESIZE: break;  // redrawn below at the new size
     default: break;
   }

@@ -1,7 +1,7 @@
 // mtop's full-screen loop (ncurses), with top's keys: q quit, h/? help, P M N T sort by CPU,
 // memory, pid, time, < > move the sort column, R reverse, u user filter, k kill, r renice,
-// d/s delay, space refresh now, arrows/PgUp/PgDn/Home/End scroll, and omx's o (migratable
-// processes only, with HOME LOCK NMIGS). Redraws on resize (KEY_RESIZE). SIGINT, SIGTERM and
+// d/s delay, space refresh now, arrows/PgUp/PgDn/Home/End scroll (End keeps to the last page
+// while rows come and go), and omx's o (migratable processes only, with HOME LOCK NMIGS). Redraws on resize (KEY_RESIZE). SIGINT, SIGTERM and
 // SIGHUP end it cleanly (the terminal is restored).
 //
 // Single-threaded; owns the terminal while it runs.

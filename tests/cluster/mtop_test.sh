@@ -2,7 +2,8 @@
 # process started on node 1 and moved by hand to node 2 (migrate PID 2):
 #  - `mtop -b -n 2 -d 0.5` on node 1 lists it with NODE 2, and the cluster line shows both nodes
 #    up; --json says the same (node 2, home 1, locked, migratable); -p limits the rows;
-#  - interactive mtop inside tmux on node 1: P M N sort (checked on the rows' order), o shows
+#  - interactive mtop inside tmux on node 1: P M N sort (checked on the rows' order), End and
+#    Home scroll the long list, o shows
 #    only migratable processes with HOME LOCK NMIGS (the hog: NODE 2, HOME 1, LOCK yes), r
 #    renices it, u filters by user, h shows the help, a resize redraws at the new width, k
 #    kills the migrated process (KILL, through its deputy), q exits with status 0;
@@ -88,6 +89,13 @@ wait_pane "no table" has 'PID USER'
 wait_pane "no cluster line" has 'Cluster: 2 of 2 nodes up'
 keys N
 wait_pane "N: rows not by pid, high to low" sorted_desc 1
+# A long list scrolls: End shows its last page (pid 1 last), Home its first (pid 1 off screen).
+last_is_1() { local p; p=$(col 1); [ "$(tail -1 <<<"$p")" = 1 ] && [ "$(wc -l <<<"$p")" -ge 20 ]; }
+keys End
+wait_pane "End: the last row is not pid 1" last_is_1
+keys Home
+first_page() { local p; p=$(col 1); [ "$(wc -l <<<"$p")" -ge 20 ] && ! grep -qx 1 <<<"$p"; }
+wait_pane "Home: not the first page" first_page
 keys M
 wait_pane "M: rows not by %MEM" sorted_desc 9
 keys P
@@ -108,7 +116,7 @@ wait_pane "r: the hog's NI is not 5" niced
 keys u
 wait_pane "u: no prompt" has 'Which user (blank for all)'
 keys nobody Enter
-no_rows() { has 'PID USER' && [ -z "$(col 1)" ]; }
+no_rows() { local p; p=$(cat); has 'PID USER' <<<"$p" && [ -z "$(col 1 <<<"$p")" ]; }
 wait_pane "u nobody: rows are left" no_rows
 keys u Enter
 wait_pane "u blank: the hog is not back" only_hog
