@@ -215,8 +215,8 @@ for i in range(k):
     moved += m > 0
 # From the samples (each node's own record): the first time every node was busy, and the last
 # time more than one was (after it, the tail ran on one node). Busy: load_now >= 100, a fifth of
-# a process at standard speed (a node at 0.2 cores running one process shows ~500). The
-# records' local_procs and guests fields are 0 today (not filled in), so the load is used.
+# a process at standard speed (a node at 0.2 cores running one process shows ~500). The load
+# is used rather than the records' local_procs and guests (these count processes, not work).
 by_t = {}
 try:
     for line in open(samples):

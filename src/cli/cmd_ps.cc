@@ -76,7 +76,7 @@ int cmd_ps(const Args& args) {
   opts.omx_only = true;
   procinfo::ProcessListing l = procinfo::list_processes(opts);
   if (!l.omxd_up) {
-    print_error(me, fmt::format("no omxd answers on this node ({}); start omxd first", l.omxd_error));
+    print_error(me, fmt::format("cannot ask this node's omxd: {}", l.omxd_error));
     return kExitUnavailable;
   }
   warn_silent(me, l);

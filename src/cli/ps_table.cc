@@ -160,8 +160,8 @@ std::string render_table(const std::vector<Column>& cols, const std::vector<Proc
       else if (cols[i].left) s += fmt::format("{:<{}}", line[i], w[i]);
       else s += fmt::format("{:>{}}", line[i], w[i]);
     }
-    while (!s.empty() && s.back() == ' ') s.pop_back();
     if (width && s.size() > width) s.resize(width);
+    while (!s.empty() && s.back() == ' ') s.pop_back();
     out += s + '\n';
   }
   return out;

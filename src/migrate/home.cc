@@ -51,6 +51,15 @@ constexpr std::chrono::milliseconds kStartWait{3000};
 
 auto log() { return log::get("home"); }
 
+// /proc/PID/cmdline as one line (arguments joined by spaces).
+std::string read_cmdline(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  std::replace(s.begin(), s.end(), '\0', ' ');
+  return s;
+}
+
 struct Stats {
   uint64_t migrations = 0, failed_migrations = 0, forwarded_syscalls = 0, went_home = 0;
 };
@@ -72,6 +81,7 @@ struct Proc {
   Clock::time_point arrived = Clock::now();  // started, or came home (balancer residency)
   std::string cantmove;                // the balancer's move met a cantmove reason: not tried again
   bool locked = false;                 // omx lock: automatic balancing leaves it where it is
+  std::string cmdline;                 // its arguments, kept while away (the deputy's are gone)
   pid_t pid() const { return native ? native->pid() : deputy->pid(); }
 };
 
@@ -135,6 +145,7 @@ class HomeSupervisor {
   double start_cpu0_ = 0;
   int start_tries_ = 0;
   int64_t reported_here_ = -1;
+  Clock::time_point next_report_{};
 };
 
 int HomeSupervisor::run() {
@@ -501,6 +512,7 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
     give_back();
   };
   OMX_ASSIGN(arch::Registers regs, t.get_regs());
+  p.cmdline = read_cmdline(pid);
   auto vmas = proc::read_vmas(pid);
   if (!vmas.ok()) { resume_untouched(); return std::move(vmas.error()); }
   auto why = proc::check_cantmove(pid, *vmas);
@@ -707,7 +719,8 @@ json HomeSupervisor::handle_request(const json& req) {
     return json{{"pid", pid},         {"home", nodes_.home()},        {"where", p.node},
                 {"nmigs", p.nmigs},   {"move_ms", p.last_move_ms}, {"move_bytes", p.last_move_bytes},
                 {"lock", p.locked},   {"cantmove", cantmove},
-                {"cpu_source", p.deputy ? "deputy" : "native"}};
+                {"cpu_source", p.deputy ? "deputy" : "native"},
+                {"cmdline", p.deputy ? p.cmdline : std::string()}};
   };
   if (op == "where") {
     pid_t pid = req.at("pid").get<pid_t>();
@@ -852,9 +865,12 @@ void HomeSupervisor::write_stats() {
 void HomeSupervisor::report_here() {
   int64_t here = 0;
   for (const auto& [pid, p] : procs_) here += p.native.has_value();
-  if (here == reported_here_) return;
-  auto st = daemon::control_notify({{"op", "home_procs"}, {"here", here}}, nodes_.control_address());
-  if (st.ok()) reported_here_ = here;  // else told at the next change (omxd not there: no count)
+  // Again every 10 s (when the loop wakes anyway): a restarted omxd, or one that was not
+  // there (the notification failed), learns the count too.
+  if (here == reported_here_ && Clock::now() < next_report_) return;
+  (void)daemon::control_notify({{"op", "home_procs"}, {"here", here}}, nodes_.control_address());
+  reported_here_ = here;
+  next_report_ = Clock::now() + std::chrono::seconds(10);
 }
 
 void HomeSupervisor::report_move(pid_t pid, uint32_t from, uint32_t to, double ms, uint64_t bytes,

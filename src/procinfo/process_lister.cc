@@ -89,6 +89,8 @@ void apply_home_info(ProcRow& r, const json& p) {
   r.nmigs = p.value("nmigs", uint64_t{0});
   r.cantmove = p.value("cantmove", "");
   r.cpu_source = p.value("cpu_source", "native");
+  // A deputy's memory (and so its /proc cmdline) is gone; the supervisor kept the arguments.
+  if (std::string c = p.value("cmdline", ""); !c.empty()) r.cmdline = c;
 }
 
 void apply_guest_info(ProcRow& r, const json& g, uint32_t self) {
