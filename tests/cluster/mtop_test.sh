@@ -28,6 +28,7 @@ x "$D" 1 bash -c 'cd /tmp; mosrun -L sh -c "while :; do :; done" & echo $! > hog
   >"$D/hog.out" 2>&1 &
 for ((i = 0; i < 100; i++)); do [ -s "$T/hog" ] && break; sleep 0.05; done
 hog=$(cat "$T/hog")
+for ((i = 0; i < 50; i++)); do [ "$(where "$hog")" = 1 ] && break; sleep 0.1; done
 x "$D" 1 migrate "$hog" 2 || fail "migrate $hog 2 failed"
 [ "$(where "$hog")" = 2 ] || fail "the process is on node '$(where "$hog")', not 2"
 
