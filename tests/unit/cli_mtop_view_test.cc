@@ -2,7 +2,10 @@
 // (cli/mtop_options.h), with concrete numbers.
 #include <gtest/gtest.h>
 
+#include "procinfo/proc_row.h"
+
 #include "mtop_options.h"
+#include "mtop_source.h"
 #include "mtop_summary.h"
 #include "mtop_view.h"
 
@@ -254,6 +257,71 @@ TEST(MtopSummary, ClusterFromNodesReply) {
             "Cluster: 2 of 3 nodes up, 4 CPUs, load 1.03 (1: 0.03, 2: 1.00), 1.5 of 4.0 GiB free");
   EXPECT_FALSE(parse_nodes_reply(nlohmann::json::parse(R"({"ok":false})")).answered);
   EXPECT_FALSE(parse_nodes_reply(nlohmann::json("x")).answered);
+}
+
+TEST(MtopSource, ProcRowToProc) {
+  procinfo::ProcRow r;
+  r.pid = 1742;
+  r.uid = 1000;
+  r.user = "alice";
+  r.priority = 25;
+  r.nice = 5;
+  r.vsz_kib = 17408;
+  r.rss_kib = 40;
+  r.state = 'S';
+  r.cpu_s = 1.57;
+  r.comm = "sh";
+  r.cmdline = "sh -c loop";
+  r.migratable = true;
+  r.home = 1;
+  r.where = 2;
+  r.lock = true;
+  r.nmigs = 3;
+  Proc p = from_proc_row(r, 100);
+  EXPECT_EQ(p.pid, 1742);
+  EXPECT_EQ(p.user, "alice");
+  EXPECT_EQ(p.cpu_ticks, 157u);
+  EXPECT_EQ(from_proc_row(r, 250).cpu_ticks, 393u);  // 392.5 rounded
+  EXPECT_EQ(p.command, "sh");
+  EXPECT_EQ(p.node, 2u);
+  EXPECT_EQ(p.home, 1u);
+  EXPECT_TRUE(p.lock && p.migratable);
+  EXPECT_EQ(p.nmigs, 3u);
+  EXPECT_EQ(p.virt_kib, 17408u);
+}
+
+TEST(MtopSource, FrameBetweenSnapshotsAndView) {
+  Snapshot a, b;
+  a.mono_s = 100.0;
+  b.mono_s = 102.0;
+  a.sys.mem.total = b.sys.mem.total = 4000;
+  a.sys.cpu = {100, 0, 0, 100, 0, 0, 0, 0};
+  b.sys.cpu = {150, 0, 0, 250, 0, 0, 0, 0};
+  a.procs = {proc(1, 100, 400), proc(2, 0, 100)};
+  b.procs = {proc(1, 150, 400), proc(2, 200, 100), proc(3, 10, 100)};
+  b.procs[2].migratable = true;
+  b.self = 1;
+  Frame f = make_frame(a, b);
+  ASSERT_EQ(f.rows.size(), 3u);
+  EXPECT_DOUBLE_EQ(f.rows[0].cpu, 25.0);   // 50 ticks in 2 s
+  EXPECT_DOUBLE_EQ(f.rows[1].cpu, 100.0);  // 200 ticks in 2 s
+  EXPECT_DOUBLE_EQ(f.rows[2].cpu, 5.0);    // new: all its 10 ticks
+  EXPECT_DOUBLE_EQ(f.rows[0].mem, 10.0);
+  ASSERT_EQ(f.summary.size(), 6u);
+  EXPECT_NE(f.summary[0].find("node 1,"), std::string::npos);
+  EXPECT_EQ(f.summary[2].substr(0, 24), "%Cpu(s): 25.0 us,  0.0 s");
+  ViewState v;
+  EXPECT_EQ(pids(view_rows(f.rows, v)), (std::vector<pid_t>{2, 1, 3}));
+  v.omx_view = true;
+  EXPECT_EQ(pids(view_rows(f.rows, v)), (std::vector<pid_t>{3}));
+  EXPECT_EQ(view_columns(v).size(), 15u);
+  v = {};
+  v.sort = Field::kPid;
+  v.reverse = true;
+  v.filter.pids = {3, 1};
+  EXPECT_EQ(pids(view_rows(f.rows, v)), (std::vector<pid_t>{1, 3}));
+  // No previous snapshot: no %CPU yet.
+  EXPECT_DOUBLE_EQ(make_frame(Snapshot{}, b).rows[1].cpu, 0.0);
 }
 
 Options opts(std::vector<std::string> a) {
