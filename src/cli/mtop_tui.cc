@@ -158,7 +158,6 @@ void Tui::show_help() {
       if (row >= LINES) break;
       mvaddnstr(row++, 0, l, COLS);
     }
-    mvaddnstr(std::min(row, LINES - 1), 0, "", COLS);
     refresh();
     int ch = getch();
     if (ch != KEY_RESIZE || g_stop) return;
@@ -276,11 +275,8 @@ int Tui::run() {
     timeout(wait_ms);
     int ch = getch();
     if (g_stop) break;
-    if (ch == ERR) {
-      if (now_s() >= next_refresh_) refresh_data();
-    } else if (!handle_key(ch)) {
-      break;
-    }
+    if (ch != ERR && !handle_key(ch)) break;
+    if (now_s() >= next_refresh_) refresh_data();  // also while keys keep coming
     draw();
   }
   return 0;
