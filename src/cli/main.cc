@@ -37,6 +37,7 @@ const Command kCommands[] = {
     {"status", nullptr, cmd_status, "one-screen summary of the cluster and the balancer"},
     {"ps", nullptr, cmd_ps, "the migratable processes of this node (home, where, lock, ...)"},
     {"mps", "mps", cmd_mps, "BSD-style ps with a NODE column (openMosix mps)"},
+    {"mtop", "mtop", cmd_mtop, "top with a NODE column (openMosix mtop)"},
 };
 
 void usage(FILE* out) {
