@@ -85,6 +85,7 @@ class Guest {
   Result<bool> report_exit(bool by_signal, int code);
   // Automatic balancing where the body runs (protocol.h): asks home to move it elsewhere.
   void balance_step();
+  void report_stats();  // kBodyStats to home, about once a second
   // Tells omxd which body this guest runs, for its "procs" op (daemon/process_registry.h).
   void tell_omxd();
 
@@ -101,7 +102,7 @@ class Guest {
   bool go_home_sent_ = false;  // kGoHome went out (so home knows a return is under way)
   int stop_as_ = 0;            // the job-control signal a SIGSTOP we sent stands for
   BalancePolicy policy_;
-  std::chrono::steady_clock::time_point arrived_{}, next_balance_{};
+  std::chrono::steady_clock::time_point arrived_{}, next_balance_{}, next_stats_{};
 };
 
 int Guest::run(const wire::Frame& offer) {
@@ -210,6 +211,7 @@ Status Guest::serve() {
       next_balance_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(900 + std::rand() % 200);
       balance_step();  // may put the next round further off
     }
+    if (std::chrono::steady_clock::now() >= next_stats_) report_stats();
     pollfd fds[2] = {{ch_.fd(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
     if (poll(fds, 2, policy_.balance ? 200 : 1000) < 0 && errno != EINTR) return sys_error("poll");
     if (fds[1].revents) {
@@ -540,6 +542,15 @@ void Guest::balance_step() {
     log()->warn("balance: {}", st.error().message());
   // Home moves it (or not, if it was locked meanwhile); ask again only after a while.
   next_balance_ = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+}
+
+void Guest::report_stats() {
+  next_stats_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  auto view = proc_view(body_.pid());
+  if (!view) return;
+  BodyStats s{static_cast<uint64_t>(view->cpu_seconds * 1000), view->rss};
+  if (auto st = ch_.send(MsgType::kBodyStats, encode(s)); !st.ok())
+    log()->warn("body stats: {}", st.error().message());
 }
 
 // Home asked for the process back: stop the body wherever it is and send it.

@@ -82,6 +82,8 @@ struct Proc {
   std::string cantmove;                // the balancer's move met a cantmove reason: not tried again
   bool locked = false;                 // omx lock: automatic balancing leaves it where it is
   std::string cmdline;                 // its arguments, kept while away (the deputy's are gone)
+  BodyStats away;                      // the body's figures in this stay away (kBodyStats)
+  uint64_t cpu_away_done_ms = 0;       // CPU time used in earlier stays away
   pid_t pid() const { return native ? native->pid() : deputy->pid(); }
 };
 
@@ -397,6 +399,10 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
       if (!st.ok()) log()->info("balance: {} stays on node {}: {}", pid, p.node, st.error().message());
       return ok_status();
     }
+    case MsgType::kBodyStats: {
+      OMX_ASSIGN(p.away, decode_body_stats(f.payload));
+      return ok_status();
+    }
     case MsgType::kMigrateAbort: {  // the guest could not start sending it back
       wire::Reader r(f.payload, "migrate abort");
       OMX_ASSIGN(std::string why, r.str("reason", 4096));
@@ -623,6 +629,7 @@ Status HomeSupervisor::come_home(pid_t pid, Proc& p, const std::string& reason) 
   p.deputy.reset();
   p.native.emplace(std::move(t));
   p.node = nodes_.home();
+  p.cpu_away_done_ms += std::exchange(p.away, BodyStats{}).cpu_ms;
   ++p.nmigs;
   ++stats_.migrations;
   p.last_move_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -706,9 +713,10 @@ void HomeSupervisor::on_control() {
 json HomeSupervisor::handle_request(const json& req) {
   std::string op = req.value("op", "");
   // "cantmove": why it cannot move now ("" = it can), checked on the process as it runs here
-  // (the reason the balancer met, else its mappings); away it moved, so "". "cpu_source":
-  // "deputy" while away (the CPU time /proc shows at home is the deputy's; the body's runs up
-  // where it is), "native" at home.
+  // (the reason the balancer met, else its mappings); away it moved, so "". "cpu_away_s": CPU
+  // time the process used on other nodes (its stays away, the current one as last reported);
+  // the CPU time /proc shows at home is its own there plus its deputy's. "rss_bytes" (away
+  // only): the body's resident set as last reported, the deputy's being meaningless.
   auto proc_json = [&](pid_t pid, const Proc& p) {
     std::string cantmove = p.cantmove;
     if (cantmove.empty() && p.native && !p.fresh) {
@@ -716,11 +724,13 @@ json HomeSupervisor::handle_request(const json& req) {
       auto why = vmas.ok() ? proc::check_cantmove(pid, *vmas) : Result<proc::CantMoveSet>(vmas.error());
       if (why.ok()) cantmove = why->to_string();
     }
-    return json{{"pid", pid},         {"home", nodes_.home()},        {"where", p.node},
+    json j{{"pid", pid},         {"home", nodes_.home()},        {"where", p.node},
                 {"nmigs", p.nmigs},   {"move_ms", p.last_move_ms}, {"move_bytes", p.last_move_bytes},
                 {"lock", p.locked},   {"cantmove", cantmove},
-                {"cpu_source", p.deputy ? "deputy" : "native"},
+                {"cpu_away_s", static_cast<double>(p.cpu_away_done_ms + p.away.cpu_ms) / 1000.0},
                 {"cmdline", p.deputy ? p.cmdline : std::string()}};
+    if (p.deputy && p.away.rss_bytes) j["rss_bytes"] = p.away.rss_bytes;
+    return j;
   };
   if (op == "where") {
     pid_t pid = req.at("pid").get<pid_t>();

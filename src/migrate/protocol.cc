@@ -78,6 +78,22 @@ Status decode_policy(std::span<const uint8_t> b, BalancePolicy& into) {
   return ok_status();
 }
 
+std::vector<uint8_t> encode(const BodyStats& s) {
+  wire::Writer w;
+  w.u64(s.cpu_ms);
+  w.u64(s.rss_bytes);
+  return std::move(w).take();
+}
+
+Result<BodyStats> decode_body_stats(std::span<const uint8_t> b) {
+  wire::Reader r(b, "body stats");
+  BodyStats s;
+  OMX_ASSIGN(s.cpu_ms, r.u64("cpu_ms"));
+  OMX_ASSIGN(s.rss_bytes, r.u64("rss_bytes"));
+  OMX_TRY(r.expect_end());
+  return s;
+}
+
 Result<FileIdentity> identify_file(const std::string& path) {
   struct stat st{};
   if (stat(path.c_str(), &st) != 0) return sys_error("stat " + path);

@@ -24,6 +24,10 @@
 // balancer (every ~1 s, on the node where the body runs) may send kBalanceMove {to u32, reason
 // str}; home, unless the process is locked meanwhile, moves it there as `migrate` does (home
 // first: kMigrateHome, then out again unless `to` is home).
+//
+// While away the guest reports the body's figures about once a second, kBodyStats {cpu_ms u64:
+// CPU time the body used on this node in this stay, rss_bytes u64}, so that home's listings
+// (omx ps, mps, mtop) show the process's CPU and memory rather than its deputy's.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +64,14 @@ std::vector<uint8_t> encode(const Offer& o);
 Result<Offer> decode_offer(std::span<const uint8_t> b);
 
 std::vector<uint8_t> encode_policy(bool balance, bool locked);
+
+// kBodyStats payload: what the body used where it runs (this stay).
+struct BodyStats {
+  uint64_t cpu_ms = 0;
+  uint64_t rss_bytes = 0;
+};
+std::vector<uint8_t> encode(const BodyStats& s);
+Result<BodyStats> decode_body_stats(std::span<const uint8_t> b);
 Status decode_policy(std::span<const uint8_t> b, BalancePolicy& into);
 
 // Whether this node has the file exactly as described (same size and modification time).

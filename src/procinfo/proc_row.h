@@ -47,7 +47,7 @@ struct ProcRow {
   uint64_t nmigs = 0;        // completed moves
   std::string cantmove;      // why it cannot move ("" = it can, or unknown)
   bool guest = false;        // runs here for another node (pid is the local body's)
-  std::string cpu_source;    // "native", "deputy" (CPU shown is the home side's), "guest"
+  std::string cpu_source;    // "native", "home+away" (home's /proc + reported away), "guest"
 };
 
 // Fields of /proc/PID/stat (text after "pid (comm) " is parsed from the last ')').

@@ -88,7 +88,13 @@ void apply_home_info(ProcRow& r, const json& p) {
   r.lock = p.value("lock", false);
   r.nmigs = p.value("nmigs", uint64_t{0});
   r.cantmove = p.value("cantmove", "");
-  r.cpu_source = p.value("cpu_source", "native");
+  // Time used away is reported by the guests; /proc here has only the home side's.
+  double away_s = p.value("cpu_away_s", 0.0);
+  r.cpu_s += away_s;
+  if (double elapsed = static_cast<double>(std::time(nullptr) - r.start_time); away_s > 0 && elapsed > 0)
+    r.pcpu = std::min(999.9, 100.0 * r.cpu_s / elapsed);
+  r.cpu_source = away_s > 0 || r.where != r.home ? "home+away" : "native";
+  if (uint64_t rss = p.value("rss_bytes", uint64_t{0}); rss > 0) r.rss_kib = rss / 1024;
   // A deputy's memory (and so its /proc cmdline) is gone; the supervisor kept the arguments.
   if (std::string c = p.value("cmdline", ""); !c.empty()) r.cmdline = c;
 }

@@ -8,7 +8,9 @@
 //  * omxd's {"op":"procs"} (daemon/process_registry.h): this node's id and the guests it hosts
 //    (local body pid, home node, home pid).
 // Processes homed here that run elsewhere appear as their deputy (the home pid, where = the
-// node the body runs on; its CPU time is the deputy's: cpu_source "deputy").
+// node the body runs on). Their CPU time is what /proc shows at home (their own there and the
+// deputy's) plus what the guests reported for their stays away, cpu_source "home+away"; their
+// memory while away is the body's as last reported (about once a second).
 //
 // Blocking (connects to local sockets); call from a CLI or a worker thread, not an event loop.
 #pragma once

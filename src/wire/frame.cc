@@ -29,6 +29,7 @@ const char* known_name(uint16_t type) {
     case MsgType::kGoHome: return "go-home";
     case MsgType::kBalancePolicy: return "balance-policy";
     case MsgType::kBalanceMove: return "balance-move";
+    case MsgType::kBodyStats: return "body-stats";
     case MsgType::kSyscallCancel: return "syscall-cancel";
     case MsgType::kStopped: return "stopped";
     case MsgType::kSyscallRequest: return "syscall-request";

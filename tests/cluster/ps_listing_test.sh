@@ -11,6 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 need_root
 export PATH=$OMX_BIN:$PATH
+P=$OMX_TEST_PROGRAMS
 
 new_dir D
 up "$D" --nodes 2 >/dev/null
@@ -42,7 +43,7 @@ rows = {r["pid"]: r for r in j["processes"]}
 assert set(rows) == {a, b}, sorted(rows)
 ra, rb = rows[a], rows[b]
 assert ra["migratable"] and ra["home"] == 1 and ra["where"] == 2 and ra["nmigs"] == 1 and ra["lock"], ra
-assert ra["cpu_source"] == "deputy" and not ra["guest"] and ra["home_pid"] == a, ra
+assert ra["cpu_source"] == "home+away" and not ra["guest"] and ra["home_pid"] == a, ra
 assert rb["where"] == 1 and rb["nmigs"] == 0 and rb["cantmove"] == "" and rb["cpu_source"] == "native", rb
 assert rb["comm"] == "sleep" and rb["cmdline"] == "sleep 61" and rb["rss_kib"] > 0, rb
 PY
@@ -134,5 +135,27 @@ print(n.get("local_procs"), n.get("migrations_1m"))')
 done
 [ "$got" = "2 2" ] || fail "after coming home node 1 shows local_procs migrations_1m '$got', want '2 2'"
 
-x "$D" 1 kill "$a" "$b"
+log "a CPU-bound process away: its CPU and memory are the body's, as the guest reports them"
+x "$D" 1 bash -c 'cd /tmp; mosrun -L "$0" 30 > /dev/null & echo $! > busy; wait' "$P/demo_primes" \
+  >/dev/null 2>&1 &
+BG_PIDS+=($!)
+for ((i = 0; i < 100; i++)); do [ -s "$T/busy" ] && break; sleep 0.05; done
+c=$(cat "$T/busy")
+sleep 0.3
+x "$D" 1 migrate "$c" 2 || fail "migrate $c 2 failed"
+ok=
+for ((i = 0; i < 40; i++)); do
+  sleep 0.25
+  x "$D" 1 omx ps --json > "$D/ps3.json" || fail "omx ps --json failed"
+  python3 - "$D/ps3.json" "$c" <<'PY' && { ok=1; break; }
+import json, sys
+j = json.load(open(sys.argv[1])); c = int(sys.argv[2])
+r = [r for r in j["processes"] if r["pid"] == c][0]
+# 0.3 s at home at most, then >= 1.5 s of the body's (it is CPU-bound; the machine may be shared)
+assert r["where"] == 2 and r["cpu_source"] == "home+away" and r["cpu_s"] >= 1.5 and r["rss_kib"] > 100, r
+PY
+done
+[ -n "$ok" ] || fail "omx ps on node 1 never showed the body's CPU time for $c: $(cat "$D/ps3.json")"
+
+x "$D" 1 kill "$a" "$b" "$c"
 echo PASS

@@ -94,7 +94,8 @@ TEST(ProcInfo, MergesHomeAndGuestInformation) {
   r.pid = 500;
   r.cmdline = "[sleep]";
   apply_home_info(r, {{"pid", 500}, {"home", 1}, {"where", 3}, {"nmigs", 2}, {"lock", true},
-                      {"cantmove", ""}, {"cpu_source", "deputy"}, {"cmdline", "sleep 60"}});
+                      {"cantmove", ""}, {"cpu_away_s", 2.5}, {"rss_bytes", 4 << 20},
+                      {"cmdline", "sleep 60"}});
   EXPECT_TRUE(r.migratable);
   EXPECT_FALSE(r.guest);
   EXPECT_EQ(r.home, 1u);
@@ -102,7 +103,9 @@ TEST(ProcInfo, MergesHomeAndGuestInformation) {
   EXPECT_EQ(r.where, 3u);
   EXPECT_EQ(r.nmigs, 2u);
   EXPECT_TRUE(r.lock);
-  EXPECT_EQ(r.cpu_source, "deputy");
+  EXPECT_EQ(r.cpu_source, "home+away");
+  EXPECT_DOUBLE_EQ(r.cpu_s, 2.5);  // the row had none at home
+  EXPECT_EQ(r.rss_kib, 4096u);
   EXPECT_EQ(r.cmdline, "sleep 60");
   ProcRow g;
   g.pid = 77;
