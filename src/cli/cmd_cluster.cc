@@ -179,7 +179,8 @@ int cmd_cluster(const Args& args) {
     std::fputs(usage, stdout);
     return kExitOk;
   }
-  std::fprintf(stderr, "omx cluster: unknown subcommand '%s'\n%s", sub.c_str(), usage);
+  std::fprintf(stderr, "omx cluster: unknown subcommand '%s' (omx cluster --help for usage)\n",
+               sub.c_str());
   return kExitUsage;
 }
 
