@@ -10,6 +10,7 @@ source "$(dirname "$0")/../cluster/lib.sh"
 for t in cpack dpkg-deb dpkg-shlibdeps unshare chroot; do
   command -v $t >/dev/null || skip "$t is not installed (./run deps)"
 done
+unshare --mount true 2>/dev/null || skip "unshare --mount is not permitted here"
 [ -f "$OMX_BUILD/CPackConfig.cmake" ] || fail "no CPackConfig.cmake in $OMX_BUILD"
 new_dir D
 
