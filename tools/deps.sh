@@ -9,6 +9,7 @@ pkgs=(
   libncurses-dev libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 util-linux procps python3 tmux
   bc xz-utils gzip bzip2 coreutils gawk sqlite3
+  dpkg-dev groff-base man-db bash-completion  # ./run package, tests/dist (man pages, completion)
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -137,6 +137,13 @@ int cluster_status_cmd(const Args& args) {
 int cluster_exec_cmd(const Args& args) {
   const std::string prog = "omx cluster exec";
   auto dashes = std::find(args.begin(), args.end(), "--");
+  if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
+    std::printf("usage: omx cluster exec --dir DIR NODE -- CMD [ARGS...]\nRuns CMD as a process of "
+                "node NODE of the local cluster in DIR (its network namespace, its omxd as\n"
+                "$OMX_CONTROL) and exits with CMD's status (127 not found, 126 not executable, 4 "
+                "node down).\n");
+    return kExitOk;
+  }
   if (dashes == args.end() || dashes + 1 == args.end()) {
     print_error(prog, "usage: omx cluster exec --dir DIR NODE -- CMD [ARGS...]");
     return kExitUsage;
@@ -160,7 +167,8 @@ int cluster_exec_cmd(const Args& args) {
 
 int cmd_cluster(const Args& args) {
   const char* usage =
-      "usage: omx cluster up --nodes N --dir DIR [--omxd PATH] [--port P] [--timeout SEC]\n"
+      "usage: omx cluster up --nodes N --dir DIR [--omxd PATH] [--port P] [--cpu LIST]\n"
+      "                      [--no-discovery] [--timeout SEC]\n"
       "       omx cluster exec --dir DIR NODE -- CMD [ARGS...]\n"
       "       omx cluster down --dir DIR\n"
       "       omx cluster status --dir DIR [--json]\n";
@@ -179,7 +187,8 @@ int cmd_cluster(const Args& args) {
     std::fputs(usage, stdout);
     return kExitOk;
   }
-  std::fprintf(stderr, "omx cluster: unknown subcommand '%s'\n%s", sub.c_str(), usage);
+  std::fprintf(stderr, "omx cluster: unknown subcommand '%s' (omx cluster --help for usage)\n",
+               sub.c_str());
   return kExitUsage;
 }
 

@@ -87,7 +87,8 @@ int cmd_migrate(const Args& all) {
   }
   pid_t pid = 0;
   if (args.size() != 3 || !parse_pid(args[1], pid)) {
-    std::fprintf(stderr, "usage: %s PID {NODE-ID|home|balance}\n", me.c_str());
+    std::fprintf(stderr, "usage: %s [--json] PID {NODE-ID|home|balance} (--help for details)\n",
+                 me.c_str());
     return kExitUsage;
   }
   const std::string& to = args[2];
@@ -107,9 +108,14 @@ int cmd_where(const Args& all) {
   bool as_json = take_json_flag(args);
   const std::string& me = args[0];
   pid_t pid = 0;
+  if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
+    std::printf("usage: %s [--json] PID\nPrints the node a migratable process runs on (--json: "
+                "the supervisor's reply).\n", me.c_str());
+    return kExitOk;
+  }
   if (args.size() != 2 || !parse_pid(args[1], pid)) {
-    std::fprintf(stderr, "usage: %s PID\nPrints the node the process runs on.\n", me.c_str());
-    return args.size() == 2 && args[1] == "--help" ? kExitOk : kExitUsage;
+    std::fprintf(stderr, "usage: %s [--json] PID (--help for details)\n", me.c_str());
+    return kExitUsage;
   }
   nlohmann::json reply;
   int rc = ask(pid, {{"op", "where"}, {"pid", pid}}, me, reply);
@@ -124,10 +130,14 @@ int cmd_lock(const Args& args) {
   const std::string& me = args[0];
   bool lock = me.find("unlock") == std::string::npos;
   pid_t pid = 0;
+  if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
+    std::printf("usage: %s PID\n%s automatic migration of a migratable process (manual migrate "
+                "still works).\n", me.c_str(), lock ? "Stops" : "Allows again");
+    return kExitOk;
+  }
   if (args.size() != 2 || !parse_pid(args[1], pid)) {
-    std::fprintf(stderr, "usage: %s PID\n%s automatic migration of a migratable process.\n",
-                 me.c_str(), lock ? "Stops" : "Allows again");
-    return args.size() == 2 && args[1] == "--help" ? kExitOk : kExitUsage;
+    std::fprintf(stderr, "usage: %s PID (--help for details)\n", me.c_str());
+    return kExitUsage;
   }
   nlohmann::json reply;
   return ask(pid, {{"op", lock ? "lock" : "unlock"}, {"pid", pid}}, me, reply);

@@ -155,13 +155,7 @@ int cmd_run(const Args& args) {
   app.add_option("prog", o.argv, "the program and its arguments (after --)")->required();
   app.allow_extras(false);
   app.positionals_at_end(true);
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  std::reverse(rest.begin(), rest.end());
-  try {
-    app.parse(rest);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  if (int rc = parse(app, args); rc >= 0) return rc;
   return run_program(o, args[0]);
 }
 

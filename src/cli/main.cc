@@ -11,6 +11,20 @@
 namespace omx::cli {
 namespace {
 
+int cmd_version(const Args& args) {
+  if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
+    std::printf("usage: %s\nPrints omx's version (also: omx --version).\n", args[0].c_str());
+    return kExitOk;
+  }
+  if (args.size() > 1) {
+    std::fprintf(stderr, "%s: takes no arguments, got '%s' (--help for usage)\n", args[0].c_str(),
+                 args[1].c_str());
+    return kExitUsage;
+  }
+  std::puts("omx " OMX_VERSION);
+  return kExitOk;
+}
+
 struct Command {
   const char* name;
   const char* classic;  // openMosix name that maps to it, or nullptr
@@ -24,8 +38,7 @@ const Command kCommands[] = {
     {"where", nullptr, cmd_where, "print the node a process runs on"},
     {"lock", nullptr, cmd_lock, "keep automatic balancing from moving a process"},
     {"unlock", nullptr, cmd_lock, "let automatic balancing move a process again"},
-    {"version", nullptr, [](const Args&) { std::puts("omx " OMX_VERSION); return 0; },
-     "print the version"},
+    {"version", nullptr, cmd_version, "print the version"},
     {"keygen", nullptr, cmd_keygen, "write a new cluster key file (mode 0600)"},
     {"omdiscd", "omdiscd", cmd_omdiscd, "automatic discovery: omxd finding nodes by multicast"},
     {"mosctl", "mosctl", cmd_mosctl, "node settings and per-node values (openMosix mosctl)"},
@@ -54,9 +67,12 @@ int main(int argc, char** argv) {
   using namespace omx::cli;
   std::string_view self = argv[0];
   if (auto slash = self.rfind('/'); slash != std::string_view::npos) self.remove_prefix(slash + 1);
-  if (self == "mosrun") return cmd_mosrun(Args(argv, argv + argc));
+  // Called by a classic name: messages name it as typed, without the directory.
+  Args classic(argv, argv + argc);
+  classic[0] = std::string(self);
+  if (self == "mosrun") return cmd_mosrun(classic);
   for (const auto& c : kCommands) {
-    if (c.classic && self == c.classic) return c.fn(Args(argv, argv + argc));
+    if (c.classic && self == c.classic) return c.fn(classic);
   }
   if (argc < 2) {
     usage(stderr);
