@@ -30,20 +30,20 @@ int parse(CLI::App& app, const Args& args);
 
 int cmd_cluster(const Args& args);  // cmd_cluster.cc: omx cluster up|exec|down|status
 int cmd_control(const Args& args);  // cmd_control.cc: one raw request to omxd's control socket
-int cmd_run(const Args& args);
-int cmd_mosrun(const Args& args);
-int cmd_migrate(const Args& args);
-int cmd_where(const Args& args);
-int cmd_lock(const Args& args);  // cmd_migrate.cc: omx lock|unlock PID
-int cmd_showmap(const Args& args);
-int cmd_mosctl(const Args& args);
-int cmd_keygen(const Args& args);
-int cmd_omdiscd(const Args& args);  // cmd_omdiscd.cc: omxd --discovery, openMosix style  // cmd_keygen.cc: a new cluster key file  // cmd_mosctl.cc: openMosix mosctl  // cmd_showmap.cc: the node table in openMosix map rows
-int cmd_ps(const Args& args);    // cmd_ps.cc: omx ps (migratable processes of this node)
-int cmd_mps(const Args& args);   // cmd_ps.cc: openMosix mps (BSD ps with a NODE column)
-int cmd_mtop(const Args& args);  // cmd_mtop.cc: openMosix mtop (top with a NODE column)
-int cmd_setpe(const Args& args);   // cmd_setpe.cc: setpe -w|-c|-r|-off|-p (the cluster map)
-int cmd_mosmon(const Args& args);  // cmd_mosmon.cc: openMosix mosmon, the bar-chart monitor
-int cmd_status(const Args& args);  // cmd_status.cc: omx status, a one-screen cluster summary
+int cmd_run(const Args& args);      // cmd_run.cc: omx run
+int cmd_mosrun(const Args& args);   // cmd_run.cc: openMosix mosrun
+int cmd_migrate(const Args& args);  // cmd_migrate.cc: migrate PID NODE|home|balance
+int cmd_where(const Args& args);    // cmd_migrate.cc: omx where PID
+int cmd_lock(const Args& args);     // cmd_migrate.cc: omx lock|unlock PID
+int cmd_showmap(const Args& args);  // cmd_showmap.cc: the node table in openMosix map rows
+int cmd_mosctl(const Args& args);   // cmd_mosctl.cc: openMosix mosctl
+int cmd_keygen(const Args& args);   // cmd_keygen.cc: a new cluster key file
+int cmd_omdiscd(const Args& args);  // cmd_omdiscd.cc: omxd --discovery, openMosix style
+int cmd_setpe(const Args& args);    // cmd_setpe.cc: setpe -w|-c|-r|-off|-p (the cluster map)
+int cmd_ps(const Args& args);       // cmd_ps.cc: omx ps (migratable processes of this node)
+int cmd_mps(const Args& args);      // cmd_ps.cc: openMosix mps (BSD ps with a NODE column)
+int cmd_mtop(const Args& args);     // cmd_mtop.cc: openMosix mtop (top with a NODE column)
+int cmd_mosmon(const Args& args);   // cmd_mosmon.cc: openMosix mosmon, the bar-chart monitor
+int cmd_status(const Args& args);   // cmd_status.cc: omx status, a one-screen cluster summary
 
 }  // namespace omx::cli
