@@ -274,14 +274,21 @@ Result<RestoreHost> spawn_restore_host(const ProcessImage& image, uint64_t scrat
   if (child == 0) {
     // Child: raw syscalls only. Map the scratch area, wait until traced, stop.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The body must not inherit its host's descriptors (a guest supervisor's wire socket,
+    // signalfd, ...; CLOEXEC does not help, nothing is exec'ed): its descriptors are the
+    // deputy's at home, and a call made here on a stray one would reach the supervisor's.
+    // 0-2 stay (the host's /dev/null or log); go[0] is closed once read.
+    if (go[0] > 3) close_range(3, go[0] - 1, 0);
+    close_range(go[0] + 1, ~0U, 0);
     void* p = mmap(reinterpret_cast<void*>(base), scratch_size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (p != reinterpret_cast<void*>(base)) _exit(126);
     std::memcpy(p, scratch_code().data(), scratch_code().size());
     if (mprotect(p, arch::kPageSize, PROT_READ | PROT_EXEC) != 0) _exit(126);
     char c;
-    close(go[1]);
+    close(go[1]);  // already closed above unless pipe2 gave it the lower number
     if (read(go[0], &c, 1) != 1) _exit(126);
+    close(go[0]);
     raise(SIGSTOP);
     _exit(127);
   }

@@ -73,6 +73,12 @@ echo "$out"
 awk -v p="$body" -v h="$a" '$1 == p && $2 == 1 && $3 == h && $4 == 2 && $6 == "-"' <<<"$out" | grep -q . ||
   fail "omx ps on node 2: no row 'PID $body HOME 1 HPID $a WHERE 2 ... NMIGS -'"
 
+# The body holds no descriptor of its host (the guest supervisor's wire socket, signalfd, ...):
+# its descriptors are the deputy's at home. 0-2 may be the host's /dev/null or log.
+fds=$(x "$D" 2 ls /proc/"$body"/fd | sort -n | tr '\n' ' ')
+for fd in $fds; do [ "$fd" -le 2 ] || fail "the body on node 2 holds descriptors of its host: $fds"; done
+echo "body's descriptors on node 2: $fds"
+
 log "mps on node 1"
 out=$(x "$D" 1 mps ax) || fail "mps ax failed"
 head -1 <<<"$out" | grep -q '^ *PID TTY *NODE STAT *TIME COMMAND$' || fail "mps header: $(head -1 <<<"$out")"
