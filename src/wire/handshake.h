@@ -50,6 +50,11 @@ enum class Role : uint8_t {
 
 inline constexpr uint64_t kFeatureAes256Gcm = 1ull << 0;
 inline constexpr uint64_t kTransportFeatureMask = 0xffff;
+// Application feature bits (16-63).
+// The peer serves /mfs file requests (kMfsRequest/kMfsReply, src/mfs/protocol.h). The design
+// (docs/mfs-dfsa-design.md §1.3) said 1 << 8, but bits 0-15 are the transport's and
+// app_features with those bits are refused (handshake.cc): it is bit 16.
+inline constexpr uint64_t kFeatureMfs = 1ull << 16;
 
 // Transport bits this process offers (kFeatureAes256Gcm when the CPU has AES-NI).
 uint64_t local_transport_features();
