@@ -117,6 +117,8 @@ int main(int argc, char** argv) {
     daemon::Daemon* dp = d->get();
     acceptor->set_block_check([dp] { return dp->settings().get().block; });
     acceptor->set_control_address(dp->control_address());
+    acceptor->set_nomfs_check([dp] { return dp->settings().get().nomfs; });
+    acceptor->set_mfs_root(opts.mfs_root);
     // mosctl expel: block, then send every guest home; "guests" counts those still here.
     dp->control().add_op("expel", [dp, acceptor](const daemon::ControlRequest& r) {
       if (r.caller.uid != 0) return daemon::error_reply("only root may expel guests");

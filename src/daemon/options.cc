@@ -34,6 +34,8 @@ void add_flags(CLI::App& app, DaemonOptions& o) {
   app.add_option("--key", o.key_file, "cluster key file (64 hex digits)");
   app.add_flag("--allow-root-guests", o.allow_root_guests,
                "accept migrated processes owned by root (off: root's processes stay home)");
+  app.add_flag("--mfs-root", o.mfs_root,
+               "serve other nodes' /mfs requests made by root as root (off: as nobody, 65534)");
   app.add_flag("--discovery", o.discovery,
                "find other nodes by authenticated multicast announcements (omdiscd; needs --key)");
   app.add_option("-i,--interface", o.discovery_interface,

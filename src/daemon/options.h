@@ -32,6 +32,7 @@ struct DaemonOptions {
   int ready_fd = -1;     // -1: none
   std::string key_file;  // empty: none (then no process can migrate to this node)
   bool allow_root_guests = false;  // accept processes owned by uid 0 (test clusters)
+  bool mfs_root = false;  // serve root's /mfs requests as root (default: squashed to 65534)
   // Automatic discovery (omdiscd): multicast announcements (membership/discovery.h).
   bool discovery = false;
   std::string discovery_interface;        // -i: empty = the interface holding our address

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "mfs/server.h"
+#include "mfs/transport.h"
 #include "migrate/guest.h"
 #include "wire/channel.h"
 #include "wire/session_owner.h"
@@ -31,16 +33,47 @@ void close_inherited_fds(int keep) {
   ::close_range(static_cast<unsigned>(std::max(keep + 1, 3)), ~0u, 0);
 }
 
+// The session is a /mfs session (docs/mfs-dfsa-design.md §1.1): serve this node's files with the
+// owner's credentials (root squashed unless --mfs-root) until the client closes or goes idle.
+[[noreturn]] void serve_mfs(wire::Channel& ch, const wire::Frame& first,
+                            const wire::SessionOwner& owner, const daemon::PeerAddress& peer,
+                            const MfsOptions& mfs) {
+  log::set_process_tag(fmt::format("node{} mfs{}", ch.node(), getpid()));
+  if (!(ch.features() & wire::kFeatureMfs)) {
+    log()->warn("connection from {}: mfs request without the mfs feature", peer.to_string());
+    _exit(2);
+  }
+  // SIGUSR1 (mosctl expel, clean shutdown: "guests, leave") ends a file session at once; the
+  // client reconnects to wherever it needs.
+  ::signal(SIGUSR1, SIG_DFL);
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_UNBLOCK, &usr1, nullptr);
+  if (auto st = mfs::become_owner(owner, mfs.allow_root); !st.ok()) {
+    log()->error("mfs session from {} for {}: {}", peer.to_string(), owner.to_string(),
+                 st.error().message());
+    _exit(2);
+  }
+  mfs::MfsServerConfig cfg;
+  cfg.nomfs = mfs.nomfs;
+  mfs::ChannelTransport t(ch);
+  _exit(mfs::run_server(t, first, cfg));
+}
+
 [[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
                              const wire::Key& key, bool allow_root, bool blocked, bool closing,
-                             const std::string& control) {
+                             const std::string& control, const MfsOptions& mfs) {
   // SIGUSR1 (mosctl expel, clean shutdown) arrives blocked from fork on (on_connection); the
   // guest's loop takes it once the body runs (guest.cc).
   close_inherited_fds(fd.get());
   ::setpriority(PRIO_PROCESS, 0, 0);  // omxd runs at a raised priority (--nice); guests do not
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
   log::set_process_tag(fmt::format("node{} guest{}", node, getpid()));
-  auto ch = wire::Channel::accept(std::move(fd), key, node, kHandshakeTimeout);
+  wire::SessionOptions so;
+  so.app_features = wire::kFeatureMfs;  // offered: this node serves /mfs (sessions that do not
+                                        // offer it too negotiate without it, as before)
+  auto ch = wire::Channel::accept(std::move(fd), key, node, kHandshakeTimeout, so);
   if (!ch.ok()) {
     log()->warn("connection from {} rejected: {}", peer.to_string(), ch.error().message());
     _exit(2);
@@ -62,6 +95,7 @@ void close_inherited_fds(int keep) {
     log()->warn("connection from {}: {}", peer.to_string(), first.error().message());
     _exit(2);
   }
+  if (first->type == wire::MsgType::kMfsRequest) serve_mfs(*ch, *first, *owner, peer, mfs);
   if (first->type != wire::MsgType::kMigrateOffer) {
     log()->warn("connection from {}: unexpected frame {}", peer.to_string(),
                 wire::msg_type_name(first->type));
@@ -87,7 +121,7 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
   pid_t pid = fork();
   if (pid == 0)
     child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_(), closing_,
-                 control_address_);
+               control_address_, MfsOptions{nomfs_ && nomfs_(), mfs_root_});
   int fork_errno = errno;
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   if (pid < 0) {

@@ -3,7 +3,9 @@
 // authenticated handshake, reads the session owner (kSessionOwner, the first sealed frame: whose
 // process this is, stated by the initiating node's omxd; session_owner.h) and the next frame;
 // for a kMigrateOffer it becomes the guest supervisor of that process, which runs with the
-// owner's credentials. A peer without the cluster key gets no further than the handshake. At
+// owner's credentials; for a kMfsRequest it becomes a /mfs file server (mfs/server.h) with the
+// owner's credentials (uid 0 squashed to 65534 unless --mfs-root; mosctl nomfs: every request
+// refused with EACCES). Such file sessions count against kMaxGuests and end on SIGUSR1. A peer without the cluster key gets no further than the handshake. At
 // most kMaxGuests children run at once; further connections are refused. Once close() was
 // called (omxd shuts down cleanly) every offer is refused ("node N is shutting down").
 //
@@ -24,6 +26,12 @@
 
 namespace omx::migrate {
 
+// /mfs file sessions: what the acceptor tells the forked child.
+struct MfsOptions {
+  bool nomfs = false;       // mosctl nomfs: this node's files are refused to others
+  bool allow_root = false;  // omxd --mfs-root: root's requests run as root
+};
+
 class GuestAcceptor final : public daemon::ConnectionHandler {
  public:
   static constexpr size_t kMaxGuests = 256;
@@ -43,6 +51,10 @@ class GuestAcceptor final : public daemon::ConnectionHandler {
   void set_block_check(std::function<bool()> f) { blocked_ = std::move(f); }
   // This node's omxd control address, for the guests' automatic balancing.
   void set_control_address(std::string a) { control_address_ = std::move(a); }
+  // Asked at each connection: true refuses /mfs requests (mosctl nomfs).
+  void set_nomfs_check(std::function<bool()> f) { nomfs_ = std::move(f); }
+  // omxd --mfs-root: serve root's /mfs requests as root (default: squashed to 65534).
+  void set_mfs_root(bool on) { mfs_root_ = on; }
 
  private:
   uint32_t node_id_;
@@ -50,6 +62,8 @@ class GuestAcceptor final : public daemon::ConnectionHandler {
   bool allow_root_;
   ChildLimit children_;
   std::function<bool()> blocked_;
+  std::function<bool()> nomfs_;
+  bool mfs_root_ = false;
   std::string control_address_;
   bool closing_ = false;
   std::map<pid_t, std::string> peers_;  // where each child's connection came from
