@@ -3,6 +3,8 @@
 // Needs root (to set up files of several owners and to switch credentials): skipped otherwise.
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -37,6 +39,14 @@ std::string slurp(const std::string& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// How the server child starts.
+struct Start {
+  bool nomfs = false;
+  uint32_t uid = 0;
+  bool mount_mfs = false;       // a fuse.omxmfs mount nobody serves on dir_/mfs (own namespace)
+  const char* fault = nullptr;  // OMX_FAULT in the server
+};
+
 class MfsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -65,7 +75,20 @@ class MfsServerTest : public ::testing::Test {
     if (!dir_.empty()) fs::remove_all(dir_);
   }
 
-  void start(bool nomfs = false, uint32_t uid = 0) {
+  // In the server child, before it drops root: a private mount namespace with a FUSE mount of
+  // type fuse.omxmfs on dir_/mfs whose /dev/fuse fd nobody reads. Any request the server sent
+  // to it would hang forever.
+  static bool mount_dead_mfs(const std::string& at) {
+    if (::unshare(CLONE_NEWNS) != 0) return false;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+    int fd = ::open("/dev/fuse", O_RDWR | O_CLOEXEC);
+    if (fd < 0) return false;
+    std::string opts = "fd=" + std::to_string(fd) +
+                       ",rootmode=40000,user_id=0,group_id=0,allow_other";
+    return ::mount("omxmfs", at.c_str(), "fuse.omxmfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0;
+  }
+
+  void start(Start how = Start{}) {
     int sv[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     wire::Key key = wire::generate_key();
@@ -74,14 +97,16 @@ class MfsServerTest : public ::testing::Test {
     if (pid_ == 0) {
       ::close(sv[0]);
       alarm(60);
+      if (how.fault) ::setenv("OMX_FAULT", how.fault, 1);
+      if (how.mount_mfs && !mount_dead_mfs(dir_ + "/mfs")) _exit(6);
       auto ch = wire::Channel::establish(ScopedFd(sv[1]), wire::Role::kResponder, key, 2, 5s);
       if (!ch.ok()) _exit(3);
-      if (!become_owner(wire::SessionOwner{uid, uid, {}}, false).ok()) _exit(4);
+      if (!become_owner(wire::SessionOwner{how.uid, how.uid, {}}, false).ok()) _exit(4);
       auto first = ch->recv(10s);
       if (!first.ok()) _exit(5);
       ChannelTransport t(*ch);
       MfsServerConfig cfg;
-      cfg.nomfs = nomfs;
+      cfg.nomfs = how.nomfs;
       cfg.idle = 20s;
       _exit(run_server(t, *first, cfg));
     }
@@ -429,7 +454,7 @@ TEST_F(MfsServerTest, ReaddirPagesWithCookies) {
 
 TEST_F(MfsServerTest, NomfsAnswersEaccesToEverything) {
   stop();
-  start(/*nomfs=*/true, 1000);
+  start({.nomfs = true, .uid = 1000});
   EXPECT_EQ(path_op(Op::kGetattr, p("public")).err, EACCES);
   EXPECT_EQ(path_op(Op::kStatfs, "/").err, EACCES);
   EXPECT_EQ(open(p("public"), O_RDONLY).err, EACCES);
@@ -440,6 +465,70 @@ TEST_F(MfsServerTest, ClosesWhenThePeerCloses) {
   int status = stop();
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(MfsServerTest, OwnMfsMountShowsEmptyAndIsNeverAsked) {
+  if (::access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+  stop();
+  fs::create_directory(p("mfs"));
+  start({.mount_mfs = true});
+  Reply a = path_op(Op::kGetattr, p("mfs"));
+  ASSERT_EQ(a.err, 0);
+  EXPECT_TRUE(S_ISDIR(a.attr.mode));
+  Reply d = path_op(Op::kOpendir, p("mfs"));
+  ASSERT_EQ(d.err, 0);
+  Request q;
+  q.op = Op::kReaddir;
+  q.fh = d.fh;
+  q.max_bytes = kMaxReaddir;
+  Reply rd = call(q);
+  ASSERT_EQ(rd.err, 0);
+  EXPECT_TRUE(rd.entries.empty());
+  EXPECT_TRUE(rd.eof);
+  Request g;
+  g.op = Op::kGetattr;
+  g.path = p("mfs");
+  g.fh = d.fh;
+  EXPECT_EQ(call(g).attr.mode, a.attr.mode);
+  EXPECT_EQ(path_op(Op::kGetattr, p("mfs/1")).err, ENOENT);
+  EXPECT_EQ(path_op(Op::kGetattr, p("mfs/1/tmp/x")).err, ENOENT);
+  EXPECT_EQ(open(p("mfs/1/tmp/x"), O_RDONLY).err, ENOENT);
+  Reply sf = path_op(Op::kStatfs, p("mfs"));
+  ASSERT_EQ(sf.err, 0);
+  EXPECT_EQ(sf.statfs.blocks, 0u);
+  EXPECT_EQ(path_op(Op::kRmdir, p("mfs")).err, EBUSY);
+  // The parent still lists it.
+  Reply pd = path_op(Op::kOpendir, dir_);
+  ASSERT_EQ(pd.err, 0);
+  q.fh = pd.fh;
+  Reply prd = call(q);
+  ASSERT_EQ(prd.err, 0);
+  bool found = false;
+  for (auto& e : prd.entries) found |= e.name == "mfs";
+  EXPECT_TRUE(found);
+}
+
+TEST_F(MfsServerTest, FaultLostReplyAndCrash) {
+  stop();
+  start({.fault = "mfs.server.reply@2"});
+  EXPECT_EQ(path_op(Op::kGetattr, "/").err, 0);
+  Request q;
+  q.op = Op::kGetattr;
+  q.path = "/";
+  q.id = 1000;
+  ASSERT_TRUE(ch_->send(wire::MsgType::kMfsRequest, encode_request(q)).ok());
+  auto lost = ch_->recv(500ms);
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, ErrorCode::kTimeout);
+  EXPECT_EQ(path_op(Op::kGetattr, "/").err, 0);  // the session goes on
+  stop();
+  start({.fault = "mfs.server.crash"});
+  ASSERT_TRUE(ch_->send(wire::MsgType::kMfsRequest, encode_request(q)).ok());
+  auto gone = ch_->recv(10s);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_TRUE(wire::is_peer_closed(gone.error())) << gone.error().message();
+  int status = stop();
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
 TEST(MfsOwner, RootIsSquashedUnlessAllowed) {
