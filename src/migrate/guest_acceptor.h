@@ -40,10 +40,12 @@ class GuestAcceptor final : public daemon::ConnectionHandler {
   void on_connection(ScopedFd fd, const daemon::PeerAddress& peer) override;
   // Sends `sig` to every guest supervisor (SIGUSR1: go home, mosctl expel); returns how many.
   size_t signal_all(int sig);
-  size_t guests() { children_.reap(); return children_.size(); }
+  // Guest supervisors running (children that became /mfs file servers are not counted).
+  size_t guests();
   // Whether `pid` is a guest supervisor this acceptor forked, still running.
-  bool is_guest(pid_t pid) { children_.reap(); return children_.pids().contains(pid); }
-  // One line per guest supervisor still here: "supervisor pid P (connection from ADDR)".
+  bool is_guest(pid_t pid);
+  // One line per child still here: "supervisor pid P (connection from ADDR)", or
+  // "mfs server pid P (...)".
   std::vector<std::string> describe_guests();
   // From now on every migration offer is refused (omxd is shutting down).
   void close() { closing_ = true; }
