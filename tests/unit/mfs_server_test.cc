@@ -45,6 +45,7 @@ struct Start {
   uint32_t uid = 0;
   bool mount_mfs = false;       // a fuse.omxmfs mount nobody serves on dir_/mfs (own namespace)
   const char* fault = nullptr;  // OMX_FAULT in the server
+  std::chrono::milliseconds idle = std::chrono::seconds(20);
 };
 
 class MfsServerTest : public ::testing::Test {
@@ -107,7 +108,7 @@ class MfsServerTest : public ::testing::Test {
       ChannelTransport t(*ch);
       MfsServerConfig cfg;
       cfg.nomfs = how.nomfs;
-      cfg.idle = 20s;
+      cfg.idle = how.idle;
       _exit(run_server(t, *first, cfg));
     }
     ::close(sv[1]);
@@ -529,6 +530,47 @@ TEST_F(MfsServerTest, FaultLostReplyAndCrash) {
   EXPECT_TRUE(wire::is_peer_closed(gone.error())) << gone.error().message();
   int status = stop();
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+TEST_F(MfsServerTest, IdleSessionCloses) {
+  stop();
+  start({.idle = 300ms});
+  EXPECT_EQ(path_op(Op::kGetattr, "/").err, 0);
+  auto f = ch_->recv(5s);  // nothing more is asked: the server closes after 300 ms
+  ASSERT_FALSE(f.ok());
+  EXPECT_TRUE(wire::is_peer_closed(f.error())) << f.error().message();
+  int status = stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST_F(MfsServerTest, OneMebibyteWritesAndReads) {
+  Request c;
+  c.op = Op::kCreate;
+  c.path = p("own/big");
+  c.flags = O_RDWR | O_CREAT;
+  c.mode = 0600;
+  Reply cr = call(c);
+  ASSERT_EQ(cr.err, 0);
+  Request w;
+  w.op = Op::kWrite;
+  w.fh = cr.fh;
+  w.data.resize(kMaxWrite);
+  for (size_t i = 0; i < w.data.size(); ++i) w.data[i] = static_cast<uint8_t>(i * 7);
+  ASSERT_EQ(call(w).written, kMaxWrite);
+  Request rd;
+  rd.op = Op::kRead;
+  rd.fh = cr.fh;
+  rd.size = kMaxRead;
+  Reply rr = call(rd);
+  ASSERT_EQ(rr.err, 0);
+  EXPECT_EQ(rr.data, w.data);
+  Request t;
+  t.op = Op::kTruncate;
+  t.path = p("own/big");
+  t.fh = cr.fh;
+  t.size = 10;
+  ASSERT_EQ(call(t).err, 0);
+  EXPECT_EQ(fs::file_size(p("own/big")), 10u);
 }
 
 TEST(MfsOwner, RootIsSquashedUnlessAllowed) {
