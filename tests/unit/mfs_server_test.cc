@@ -44,6 +44,7 @@ struct Start {
   bool nomfs = false;
   uint32_t uid = 0;
   bool mount_mfs = false;       // a fuse.omxmfs mount nobody serves on dir_/mfs (own namespace)
+  bool mount_proc = false;      // proc mounted on dir_/pmnt (own namespace)
   const char* fault = nullptr;  // OMX_FAULT in the server
   std::chrono::milliseconds idle = std::chrono::seconds(20);
 };
@@ -89,6 +90,12 @@ class MfsServerTest : public ::testing::Test {
     return ::mount("omxmfs", at.c_str(), "fuse.omxmfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0;
   }
 
+  static bool mount_proc_at(const std::string& at) {
+    if (::unshare(CLONE_NEWNS) != 0) return false;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+    return ::mount("proc", at.c_str(), "proc", 0, nullptr) == 0;
+  }
+
   void start(Start how = Start{}) {
     int sv[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -100,6 +107,7 @@ class MfsServerTest : public ::testing::Test {
       alarm(60);
       if (how.fault) ::setenv("OMX_FAULT", how.fault, 1);
       if (how.mount_mfs && !mount_dead_mfs(dir_ + "/mfs")) _exit(6);
+      if (how.mount_proc && !mount_proc_at(dir_ + "/pmnt")) _exit(7);
       auto ch = wire::Channel::establish(ScopedFd(sv[1]), wire::Role::kResponder, key, 2, 5s);
       if (!ch.ok()) _exit(3);
       if (!become_owner(wire::SessionOwner{how.uid, how.uid, {}}, false).ok()) _exit(4);
@@ -507,6 +515,25 @@ TEST_F(MfsServerTest, OwnMfsMountShowsEmptyAndIsNeverAsked) {
   bool found = false;
   for (auto& e : prd.entries) found |= e.name == "mfs";
   EXPECT_TRUE(found);
+}
+
+TEST_F(MfsServerTest, ProcMountedElsewhereIsNotThere) {
+  stop();
+  fs::create_directory(p("pmnt"));
+  start({.mount_proc = true});
+  EXPECT_EQ(path_op(Op::kGetattr, p("pmnt")).err, ENOENT);
+  EXPECT_EQ(path_op(Op::kGetattr, p("pmnt/self/status")).err, ENOENT);
+  EXPECT_EQ(open(p("pmnt/self/status"), O_RDONLY).err, ENOENT);
+  EXPECT_EQ(path_op(Op::kOpendir, p("pmnt")).err, ENOENT);
+  Reply d = path_op(Op::kOpendir, dir_);
+  ASSERT_EQ(d.err, 0);
+  Request q;
+  q.op = Op::kReaddir;
+  q.fh = d.fh;
+  q.max_bytes = kMaxReaddir;
+  Reply rd = call(q);
+  ASSERT_EQ(rd.err, 0);
+  for (auto& e : rd.entries) EXPECT_NE(e.name, "pmnt");
 }
 
 TEST_F(MfsServerTest, FaultLostReplyAndCrash) {
