@@ -341,7 +341,7 @@ TEST_F(MfsServerTest, CreateWriteReadReleaseAndStaleFh) {
   EXPECT_EQ(call(c).err, EEXIST);
 }
 
-TEST_F(MfsServerTest, NamesAndMetadata) {
+TEST_F(MfsServerTest, Names) {
   Request m;
   m.op = Op::kMkdir;
   m.path = p("own/d");
@@ -382,6 +382,17 @@ TEST_F(MfsServerTest, NamesAndMetadata) {
   Reply lr = call(l);
   ASSERT_EQ(lr.err, 0);
   EXPECT_EQ(lr.attr.nlink, 2u);
+  EXPECT_EQ(path_op(Op::kUnlink, p("own/y2")).err, 0);
+  EXPECT_FALSE(fs::exists(p("own/y2")));
+  EXPECT_EQ(path_op(Op::kRmdir, p("own/d")).err, 0);
+  EXPECT_FALSE(fs::exists(p("own/d")));
+  EXPECT_EQ(path_op(Op::kRmdir, p("own")).err, EACCES);  // dir_ is root's
+  EXPECT_EQ(path_op(Op::kUnlink, p("own")).err, EISDIR);
+}
+
+TEST_F(MfsServerTest, Metadata) {
+  std::ofstream(p("own/y")) << "12345";
+  ASSERT_EQ(::chown(p("own/y").c_str(), kSquashedUid, kSquashedGid), 0);
   Request ch;
   ch.op = Op::kChmod;
   ch.path = p("own/y");
@@ -412,12 +423,6 @@ TEST_F(MfsServerTest, NamesAndMetadata) {
   EXPECT_EQ(after.st_atim.tv_sec, 1000);
   EXPECT_EQ(after.st_atim.tv_nsec, 5);
   EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
-  EXPECT_EQ(path_op(Op::kUnlink, p("own/y2")).err, 0);
-  EXPECT_FALSE(fs::exists(p("own/y2")));
-  EXPECT_EQ(path_op(Op::kRmdir, p("own/d")).err, 0);
-  EXPECT_FALSE(fs::exists(p("own/d")));
-  EXPECT_EQ(path_op(Op::kRmdir, p("own")).err, EACCES);  // dir_ is root's
-  EXPECT_EQ(path_op(Op::kUnlink, p("own")).err, EISDIR);
 }
 
 TEST_F(MfsServerTest, StatfsHasTrueFigures) {
