@@ -82,7 +82,7 @@ void close_inherited_fds(int keep) {
 
 [[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
                              const wire::Key& key, bool allow_root, bool blocked, bool closing,
-                             const std::string& control, const MfsOptions& mfs) {
+                             const std::string& control, const MfsOptions& mfs, bool guests_full) {
   // SIGUSR1 (mosctl expel, clean shutdown) arrives blocked from fork on (on_connection); the
   // guest's loop takes it once the body runs (guest.cc).
   close_inherited_fds(fd.get());
@@ -121,6 +121,11 @@ void close_inherited_fds(int keep) {
     }
     serve_mfs(*ch, *first, *owner, peer, mfs);
   }
+  if (first->type == wire::MsgType::kMigrateOffer && guests_full) {
+    log()->warn("refusing the offer from {}: {} guests already", peer.to_string(),
+                GuestAcceptor::kMaxGuests);
+    _exit(2);
+  }
   if (first->type != wire::MsgType::kMigrateOffer) {
     log()->warn("connection from {}: unexpected frame {}", peer.to_string(),
                 wire::msg_type_name(first->type));
@@ -134,7 +139,7 @@ void close_inherited_fds(int keep) {
 
 void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) {
   if (children_.full()) {
-    log()->warn("refusing connection from {}: {} guests already", peer.to_string(), children_.size());
+    log()->warn("refusing connection from {}: {} children already", peer.to_string(), children_.size());
     return;
   }
   // The child starts with SIGUSR1 blocked: signal_all() may reach it as soon as it is in
@@ -143,10 +148,11 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
   sigprocmask(SIG_BLOCK, &usr1, &old_mask);
+  bool guests_full = guests() >= kMaxGuests;  // before fork: the child has no children to count
   pid_t pid = fork();
   if (pid == 0)
     child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_(), closing_,
-               control_address_, MfsOptions{nomfs_ && nomfs_(), mfs_root_});
+               control_address_, MfsOptions{nomfs_ && nomfs_(), mfs_root_}, guests_full);
   int fork_errno = errno;
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   if (pid < 0) {
