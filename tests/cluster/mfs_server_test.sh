@@ -87,4 +87,13 @@ x "$D" 2 "$OMX_BIN/mosctl" mfs
 mc --uid 1000 --gid 1000 stat /tmp/mfs_hello >/dev/null || fail "mosctl mfs did not serve again"
 mc --uid 1000 --gid 1000 unlink /tmp/mfs_hello
 [ ! -e "$D/node2/tmp/mfs_hello" ] || fail "unlink"
+
+log "mosctl expel ends file sessions too"
+mc --uid 1000 --gid 1000 --hold 20 stat /tmp >/dev/null &
+BG_PIDS+=($!)
+for _ in $(seq 50); do [ -n "$(mfs_worker_uids)" ] && break; sleep 0.1; done
+[ -n "$(mfs_worker_uids)" ] || fail "no file server for the held session"
+x "$D" 2 "$OMX_BIN/mosctl" expel >/dev/null
+for _ in $(seq 50); do [ -z "$(mfs_worker_uids)" ] && break; sleep 0.1; done
+[ -z "$(mfs_worker_uids)" ] || fail "the file server outlived mosctl expel"
 echo PASS
