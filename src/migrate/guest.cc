@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdlib>
@@ -22,6 +23,7 @@
 #include "daemon/control_client.h"
 #include "migrate/balance_inputs.h"
 #include "migrate/image_codec.h"
+#include "migrate/io_meter.h"
 #include "migrate/marshal.h"
 #include "migrate/page_stream.h"
 #include "migrate/protocol.h"
@@ -103,6 +105,8 @@ class Guest {
   int stop_as_ = 0;            // the job-control signal a SIGSTOP we sent stands for
   BalancePolicy policy_;
   std::chrono::steady_clock::time_point arrived_{}, next_balance_{}, next_stats_{};
+  std::optional<IoMeter> io_;  // waiting for home (forward), from the first forwarded call
+  IoMeter::Snapshot io_window();
 };
 
 int Guest::run(const wire::Frame& offer) {
@@ -388,10 +392,17 @@ Result<bool> Guest::forward(arch::Registers regs) {
     OMX_TRY(finish_call(regs, *m->immediate));
     return false;
   }
-  OMX_TRY(ch_.send(MsgType::kSyscallRequest, encode(m->req)));
+  std::vector<uint8_t> req = encode(m->req);
+  auto sent = std::chrono::steady_clock::now();  // the wait for home, for the balancer (IoMeter)
+  OMX_TRY(ch_.send(MsgType::kSyscallRequest, req));
   int cancel_sig = 0;  // the signal for which we asked home to interrupt the call
   for (;;) {
     OMX_ASSIGN(wire::Frame f, ch_.recv(wire::kForever));
+    if (f.type == MsgType::kSyscallReply) {
+      auto now = std::chrono::steady_clock::now();
+      if (!io_) io_.emplace(arrived_);
+      io_->on_forward(now, now - sent, req.size(), f.payload.size());
+    }
     if (f.type == MsgType::kSignal) {
       OMX_ASSIGN(int sig, queue_signal(f.payload));
       if (!cancel_sig && would_interrupt(sig)) {
@@ -528,6 +539,9 @@ void Guest::balance_step() {
   view->home = ch_.peer_node();
   view->hint = static_cast<balance::Hint>(policy_.hint);
   view->resident_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived_).count();
+  IoMeter::Snapshot io = io_window();
+  view->home_wait = io.wait;
+  view->home_io_bytes_per_s = io.bytes_per_s;
   std::vector<balance::NodeView> nodes = balance::node_views(*reply);
   // Standard-speed seconds: measured here, and what it used before (the offer's, already so).
   view->cpu_seconds = view->cpu_seconds * balance::speed_factor(nodes, cfg_.node_id) +
@@ -548,9 +562,19 @@ void Guest::report_stats() {
   next_stats_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   auto view = proc_view(body_.pid());
   if (!view) return;
-  BodyStats s{static_cast<uint64_t>(view->cpu_seconds * 1000), view->rss};
+  IoMeter::Snapshot io = io_window();
+  auto sat = [](double v, double max) { return std::clamp(v, 0.0, max); };
+  BodyStats s{static_cast<uint64_t>(view->cpu_seconds * 1000), view->rss,
+              static_cast<uint16_t>(sat(io.wait * 1000 + 0.5, 1000)),
+              static_cast<uint32_t>(sat(io.calls_per_s + 0.5, UINT32_MAX)),
+              static_cast<uint64_t>(sat(io.bytes_per_s + 0.5, 1e18)),
+              static_cast<uint32_t>(sat(io.local_per_s + 0.5, UINT32_MAX))};
   if (auto st = ch_.send(MsgType::kBodyStats, encode(s)); !st.ok())
     log()->warn("body stats: {}", st.error().message());
+}
+
+IoMeter::Snapshot Guest::io_window() {
+  return io_ ? io_->window(std::chrono::steady_clock::now()) : IoMeter::Snapshot{};
 }
 
 // Home asked for the process back: stop the body wherever it is and send it.
