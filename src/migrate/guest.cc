@@ -197,6 +197,13 @@ Status Guest::serve() {
   ScopedFd sfd(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sfd.valid()) return sys_error("signalfd");
   for (;;) {
+    // The rounds first: a body that forwards call after call always has an event waiting, and
+    // they must not starve (its stats and the balancer that would bring it home).
+    if (policy_.balance && std::chrono::steady_clock::now() >= next_balance_) {
+      next_balance_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(900 + std::rand() % 200);
+      balance_step();  // may put the next round further off
+    }
+    if (std::chrono::steady_clock::now() >= next_stats_) report_stats();
     // Body events first: waitpid does not need the signal (it may have been coalesced).
     int status = 0;
     pid_t r = waitpid(body_.pid(), &status, __WALL | WNOHANG);
@@ -211,11 +218,6 @@ Status Guest::serve() {
       if (done) return ok_status();
       continue;
     }
-    if (policy_.balance && std::chrono::steady_clock::now() >= next_balance_) {
-      next_balance_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(900 + std::rand() % 200);
-      balance_step();  // may put the next round further off
-    }
-    if (std::chrono::steady_clock::now() >= next_stats_) report_stats();
     pollfd fds[2] = {{ch_.fd(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
     if (poll(fds, 2, policy_.balance ? 200 : 1000) < 0 && errno != EINTR) return sys_error("poll");
     if (fds[1].revents) {
@@ -383,6 +385,9 @@ Status Guest::emulate_brk(arch::Registers regs) {
 }
 
 Result<bool> Guest::forward(arch::Registers regs) {
+  // The body's wait for home, for the balancer (IoMeter): from here (marshalling, the request,
+  // home's answer) to the reply; the seccomp stop itself is not counted.
+  auto entered = std::chrono::steady_clock::now();
   OMX_ASSIGN(std::optional<Marshalled> m, marshal(regs, *mem_));
   if (!m)
     return go_home(fmt::format("{}: arguments this node cannot forward",
@@ -393,7 +398,6 @@ Result<bool> Guest::forward(arch::Registers regs) {
     return false;
   }
   std::vector<uint8_t> req = encode(m->req);
-  auto sent = std::chrono::steady_clock::now();  // the wait for home, for the balancer (IoMeter)
   OMX_TRY(ch_.send(MsgType::kSyscallRequest, req));
   int cancel_sig = 0;  // the signal for which we asked home to interrupt the call
   for (;;) {
@@ -401,7 +405,12 @@ Result<bool> Guest::forward(arch::Registers regs) {
     if (f.type == MsgType::kSyscallReply) {
       auto now = std::chrono::steady_clock::now();
       if (!io_) io_.emplace(arrived_);
-      io_->on_forward(now, now - sent, req.size(), f.payload.size());
+      io_->on_forward(now, now - entered, req.size(), f.payload.size());
+    }
+    if (f.type == MsgType::kBalancePolicy || f.type == MsgType::kClose) {  // omx lock; home ends
+      OMX_ASSIGN(bool done, on_home_frame(f));
+      if (done) return true;
+      continue;
     }
     if (f.type == MsgType::kSignal) {
       OMX_ASSIGN(int sig, queue_signal(f.payload));

@@ -1,0 +1,107 @@
+# The balancer counts a process's home I/O (issue 7 point 4; design mfs-dfsa §4): on three
+# equal nodes (one core each), two processes of node 1 started with plain mosrun (unlocked):
+#  - io_reader, which reads a file in node 1's /tmp one byte at a time: moved away with
+#    `migrate PID 2`, every read goes home and its body waits most of the time; it comes home
+#    by itself (the guest's balancer, with home_wait from its IoMeter) within 12 s, and then
+#    stays home (home remembers the wait: no ping-pong);
+#  - demo_primes, CPU-bound: moved to the idle node 3 with `migrate PID 3`, it stays there.
+# While io_reader is away, `omx ps --json` shows its home_wait and forwarded calls/s. Both give
+# correct output (io_reader's byte count and sum checked against the file; the primes against a
+# sieve). Figures: io_reader's read rate at home before the move, away, and after it came home,
+# and the time it took to come home.
+source "$(dirname "$0")/lib.sh"
+need_root
+export PATH=$OMX_BIN:$PATH
+P=$OMX_TEST_PROGRAMS
+
+new_dir D
+up_equal "$D" 3
+T=$D/node1/tmp
+head -c 4099 /dev/urandom > "$T/data"
+
+where() { x "$D" 1 omx where "$1" 2>/dev/null || echo -; }
+# start NAME PROGRAM ARGS...: mosrun PROGRAM in node 1's /tmp in the background, output in
+# /tmp/NAME.out, exit status in /tmp/NAME.rc; prints its pid.
+start() {
+  local name=$1
+  shift
+  x "$D" 1 bash -c 'cd /tmp; n=$1; shift; mosrun "$@" > $n.out 2>&1 & echo $! > $n.tmp; mv $n.tmp $n.pid
+    wait $!; echo $? > $n.rc' _ "$name" "$@" >/dev/null 2>&1 &
+  for ((i = 0; i < 100; i++)); do [ -s "$T/$name.pid" ] && break; sleep 0.05; done
+  cat "$T/$name.pid"
+}
+now() { date +%s.%N; }
+
+io=$(start io "$P/io_reader" data 22)
+pr=$(start pr "$P/demo_primes" 22)
+sleep 1
+[ "$(where "$io")" = 1 ] && [ "$(where "$pr")" = 1 ] || fail "not both at home: $(where "$io") $(where "$pr")"
+
+log "the I/O-bound process moved away comes home; the CPU-bound one stays away"
+x "$D" 1 migrate "$pr" 3 || fail "migrate $pr 3 failed"
+t_before=$(now)
+x "$D" 1 migrate "$io" 2 || fail "migrate $io 2 failed"
+t_out=$(now)
+home_at= ps_seen= ps_now=
+for ((i = 0; i < 120; i++)); do
+  w=$(where "$io") wp=$(where "$pr")
+  [ "$wp" = 3 ] || fail "demo_primes left node 3 (now on '$wp') after $i polls"
+  if [ "$w" = 1 ]; then home_at=$(now); break; fi
+  if [ "$w" = 2 ]; then  # the last report from node 2 (about once a second)
+    ps_now=$(x "$D" 1 omx ps --json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["processes"]:
+    if p["pid"] == int(sys.argv[1]) and "home_wait" in p:
+        print("home_wait %.3f fwd_calls_s %d" % (p["home_wait"], p["fwd_calls_s"]))' "$io")
+    [[ $ps_now == "home_wait 0.000"* ]] || ps_seen=$ps_now  # before the first report: 0
+  fi
+  sleep 0.1
+done
+[ -n "$home_at" ] || { grep -h 'balance' "$D"/node*/omxd.log "$D"/node*/*.log 2>/dev/null | tail -5
+  fail "io_reader did not come home within 12 s (where: $w)"; }
+back_ms=$(python3 -c "import sys; print(int((float(sys.argv[2]) - float(sys.argv[1])) * 1000))" "$t_out" "$home_at")
+echo "MEASURED io_reader came home $back_ms ms after it was moved to node 2"
+echo "MEASURED omx ps while away: ${ps_seen:-none}"
+[ -n "$ps_seen" ] || fail "omx ps --json showed no home_wait for io_reader while it was away"
+why=$(grep -h "balance: asking home to move pid $io to node 1" "$D/node2/omxd.log" 2>/dev/null | head -1 || true)
+echo "MEASURED guest on node 2: ${why#*guest info: }"
+
+log "it stays home (no ping-pong); demo_primes stays on node 3"
+for ((i = 0; i < 25; i++)); do
+  w=$(where "$io") wp=$(where "$pr")
+  [ "$w" = 1 ] || [ "$w" = - ] || fail "io_reader left home again (now on node $w)"
+  [ "$wp" = 3 ] || [ "$wp" = - ] || fail "demo_primes left node 3 (now on '$wp')"
+  sleep 0.2
+done
+
+for ((i = 0; i < 400; i++)); do [ -s "$T/io.rc" ] && [ -s "$T/pr.rc" ] && break; sleep 0.1; done
+[ "$(cat "$T/io.rc" 2>/dev/null)" = 0 ] || fail "io_reader exited '$(cat "$T/io.rc" 2>/dev/null)': $(tail -2 "$T/io.out")"
+[ "$(cat "$T/pr.rc" 2>/dev/null)" = 0 ] || fail "demo_primes exited '$(cat "$T/pr.rc" 2>/dev/null)'"
+check_primes_output "$T/pr.out"
+python3 - "$T/data" "$T/io.out" "$t_before" "$t_out" "$home_at" <<'PY' || fail "io_reader's output is wrong: $(tail -2 "$T/io.out")"
+import re, sys
+data = open(sys.argv[1], "rb").read()
+lines = open(sys.argv[2]).read().splitlines()
+done = re.fullmatch(r"  done: (\d+) bytes, sum (\d+)", lines[-1])
+assert done, "no final line"
+n, s = int(done.group(1)), int(done.group(2))
+want = (n // len(data)) * sum(data) + sum(data[: n % len(data)])
+assert s == want, f"sum {s}, want {want} for {n} bytes"
+pts = [(float(m.group(1)), int(m.group(2))) for m in
+       (re.fullmatch(r"  at ([\d.]+): (\d+) bytes", l) for l in lines) if m]
+before, out, home = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+def rate(a, b):  # bytes/s between times a and b (the progress lines inside)
+    seg = [p for p in pts if a <= p[0] <= b]
+    if len(seg) < 2: return None
+    return (seg[-1][1] - seg[0][1]) / (seg[-1][0] - seg[0][0])
+native, away, back = rate(0, before - 0.3), rate(out + 0.3, home - 0.3), rate(home + 0.5, 1e12)
+f = lambda r: "%.0f" % r if r else "?"
+print(f"MEASURED io_reader bytes/s: at home before {f(native)}, away on node 2 {f(away)}, "
+      f"home again {f(back)}")
+if away and back:
+    print(f"MEASURED io_reader: 1 MB of 1-byte reads takes {1e6 / away:.1f} s away, "
+          f"{1e6 / back:.2f} s after coming home (ratio {back / away:.0f}x)")
+    assert back > 2 * away, "no faster at home than away"
+PY
+wait
+echo PASS
