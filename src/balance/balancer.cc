@@ -73,7 +73,7 @@ NodeId best_node(const std::vector<NodeView>& nodes, NodeId current, NodeId home
   double cur_rate = rate_on(*cur, counted ? std::max(1.0, procs_of(*cur)) : procs_of(*cur) + 1) *
                     io_factor(home_wait, home, current, pol);
   auto rate = [&](const NodeView& n) {
-    return rate_on(n, procs_of(n) + (counted ? pol.stab_factor : 1.0)) *
+    return rate_on(n, others_on(n, home_wait, home, current) + (counted ? pol.stab_factor : 1.0)) *
            io_factor(home_wait, home, n.id, pol);
   };
   double top = cur_rate;
@@ -117,6 +117,12 @@ double rate_on(const NodeView& n, double procs) {
   return n.speed * std::min(1.0, procs > 0 ? cpus / procs : 1.0);
 }
 
+double others_on(const NodeView& n, double home_wait, NodeId home, NodeId current) {
+  double procs = procs_of(n);
+  if (n.id != home || current == home) return procs;
+  return std::max(0.0, procs - std::clamp(home_wait, 0.0, 1.0));
+}
+
 double io_factor(double home_wait, NodeId home, NodeId on, const Policy& pol) {
   if (on == home) return 1.0;
   return std::max(pol.min_io_factor, 1.0 - std::clamp(home_wait, 0.0, 1.0));
@@ -147,8 +153,8 @@ std::optional<Decision> decide(NodeId self, const std::vector<NodeView>& nodes,
       if (!can_take(n, self, p, pol)) continue;
       double move_s = move_cost(p, self, n.id, link);
       if (remaining_here < pol.pay_factor * move_s) continue;  // too young to pay for this move
-      double there_rate =
-          rate_on(n, procs_of(n) + pol.stab_factor) * io_factor(p.home_wait, p.home, n.id, pol);
+      double there_rate = rate_on(n, others_on(n, p.home_wait, p.home, self) + pol.stab_factor) *
+                          io_factor(p.home_wait, p.home, n.id, pol);
       double gain = remaining_here - (move_s + work * kStdSpeed / there_rate);
       if (gain <= pol.min_gain_s || gain <= move_s) continue;
       options.push_back({&p, &n, gain, remaining_here, move_s});

@@ -29,12 +29,18 @@
 // process at home, the last value heard from its body, decayed while at home). Everywhere but
 // its home node the process progresses at rate(n) * (1 - home_wait); at home its calls are native
 // and it progresses at rate(home). (1 - home_wait) is floored at min_io_factor (0.05), so a
-// process blocked on home counts as 20 times slower away, not infinitely. Consequences, with the
-// rules above unchanged (stab_factor, pay_factor, min_gain, the move's cost):
-//   * a guest waiting 90 % of its time on an idle node comes home even to a home running one
-//     other process (rate 0.1 away vs 1/2.3 = 0.43 at home with the 1.3 margin);
-//   * a guest waiting 5 % stays (0.95 vs 0.43), and a CPU-bound guest (0 %) never goes home
-//     for an equally loaded one;
+// process blocked on home counts as 20 times slower away, not infinitely. While it is away, its
+// home's load includes the deputy and home supervisor serving its calls (measured: a body
+// forwarding ~6000 1-byte reads/s, home_wait ~0.7, kept its otherwise idle home at load 86-100
+// in `omx status`), work that ends when it comes home: for its own home the process counts
+// procs(home) - home_wait (others_on; its wait stands for the time home spends on its calls,
+// an overestimate by the network latency, so the error leans towards coming home).
+// Consequences, with the rules above unchanged
+// (stab_factor, pay_factor, min_gain, the move's cost):
+//   * a guest waiting 90 % of its time on an idle node comes home even to a home running three
+//     other processes (rate 0.1 away vs 1/(3 - 0.9 + 1.3) = 0.29 at home);
+//   * a guest waiting 5 % stays (0.95 away vs 1/1.3 = 0.77 at an idle home), and a CPU-bound
+//     guest (0 %) never goes home for an equally loaded one;
 //   * a waiter is not sent on to a third node (it would wait there as much, and pay two moves);
 //   * at home, a process that came back for its I/O is not sent out again while its remembered
 //     wait makes it slower away than here.
@@ -120,6 +126,10 @@ uint32_t one_process_load(const std::vector<NodeView>& nodes, NodeId id);
 double procs_of(const NodeView& n);
 // Progress rate (in standard-speed units) of one process on n with `procs` runnable ones.
 double rate_on(const NodeView& n, double procs);
+// The processes a move to `n` would join: procs_of(n), except on the home of a process away
+// from it (current != home), whose load includes the work of serving that process's forwarded
+// calls, which ends when it comes home: there procs_of(n) - home_wait, at least 0.
+double others_on(const NodeView& n, double home_wait, NodeId home, NodeId current);
 // What waiting for home leaves of a process's rate on node `on`: 1 at its home, else
 // max(min_io_factor, 1 - home_wait).
 double io_factor(double home_wait, NodeId home, NodeId on, const Policy& policy = {});

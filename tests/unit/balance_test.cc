@@ -272,16 +272,22 @@ TEST(BalanceIo, RateAwayIsScaledByTheWait) {
 
 TEST(BalanceIo, AWaiterAwayOnAnIdleNodeComesHomeToABusyishHome) {
   // On node 2 (load 10: it sleeps most of the time) it waits 90 %: rate 10000 x 0.1 -> 2 s of
-  // work take 20 s. Home runs one other process: 10000 / 2.3 = 4348 -> 4.6 s. Node 3 is idle but
-  // it would wait there as much: 7692 x 0.1 -> 26 s, and two moves.
+  // work take 20 s. Home shows load 100, 0.9 of it serving this process's calls:
+  // 10000 / (1 - 0.9 + 1.3) = 7143 -> 2.8 s. Node 3 is idle but it would wait there as much:
+  // 7692 x 0.1 -> 26 s, and two moves.
   std::vector<NodeView> nodes = {node(1, 100), node(2, 10), node(3, 0)};
   auto d = decide(2, nodes, {waiter(0.9)}, kLink);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->to, 1u);
-  EXPECT_NEAR(d->gain_s, 20 - 2 * 2.3 - (0.02 + 10 * kMiB / 100e6), 0.05);
+  EXPECT_NEAR(d->gain_s, 20 - 2 * 1.4 - (0.02 + 10 * kMiB / 100e6), 0.05);
   EXPECT_NE(d->reason.find("waits 90 %"), std::string::npos) << d->reason;
-  // Home busier (three others): 10000 / 4.3 -> 8.6 s; still home.
+  // Home busier (three others): 10000 / (3 - 0.9 + 1.3) -> 6.8 s; still home.
   EXPECT_EQ(decide(2, {node(1, 300), node(2, 10), node(3, 0)}, {waiter(0.9)}, kLink)->to, 1u);
+  // Without that correction an idle home serving its calls (load 190) would look like 2 others.
+  EXPECT_DOUBLE_EQ(others_on(node(1, 190), 0.9, 1, 2), 1.0);
+  EXPECT_DOUBLE_EQ(others_on(node(1, 190), 0.9, 1, 1), 1.9);   // at home: no deputy to discount
+  EXPECT_DOUBLE_EQ(others_on(node(3, 190), 0.9, 1, 2), 1.9);   // not its home
+  EXPECT_DOUBLE_EQ(others_on(node(1, 50), 0.9, 1, 2), 0.0);    // never below 0
 }
 
 TEST(BalanceIo, ACpuBoundOrLightWaiterStaysAway) {
@@ -289,10 +295,13 @@ TEST(BalanceIo, ACpuBoundOrLightWaiterStaysAway) {
   EXPECT_FALSE(decide(2, {node(1, 0), node(2, 100), node(3, 0)}, {waiter(0.0)}, kLink));
   // A 5 % waiter: 10000 x 0.95 here against 7692 at home: stays.
   EXPECT_FALSE(decide(2, {node(1, 0), node(2, 100), node(3, 0)}, {waiter(0.05)}, kLink));
-  // A 50 % waiter, home running one other: 5000 here against 4348 at home: stays.
-  EXPECT_FALSE(decide(2, {node(1, 100), node(2, 10), node(3, 0)}, {waiter(0.5)}, kLink));
+  // A 50 % waiter, home running two others: 5000 here against 10000 / (2 - 0.5 + 1.3) = 3571
+  // at home: stays.
+  EXPECT_FALSE(decide(2, {node(1, 200), node(2, 10), node(3, 0)}, {waiter(0.5)}, kLink));
   // ...and is not sent to the idle node 3 (7692 x 0.5 there).
-  EXPECT_FALSE(decide(2, {node(1, 100), node(2, 10), node(3, 0)}, {waiter(0.5, 1, 10)}, kLink));
+  EXPECT_FALSE(decide(2, {node(1, 200), node(2, 10), node(3, 0)}, {waiter(0.5, 1, 10)}, kLink));
+  // With one other at home (10000 / 1.8 = 5556 > 5000) it comes home for 10 s of work.
+  EXPECT_EQ(decide(2, {node(1, 100), node(2, 10), node(3, 0)}, {waiter(0.5, 1, 10)}, kLink)->to, 1u);
 }
 
 TEST(BalanceIo, HomeDoesNotSendOutAProcessThatWaitsForHome) {
