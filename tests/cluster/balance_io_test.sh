@@ -5,8 +5,10 @@
 #    by itself (the guest's balancer, with home_wait from its IoMeter) within 12 s, and then
 #    stays home (home remembers the wait: no ping-pong);
 #  - demo_primes, CPU-bound: moved to the idle node 3 with `migrate PID 3`, it stays there.
-# A locked io_reader on node 2 stays there and `omx ps --json` shows its home_wait and forwarded
-# calls/s (an unlocked one is home before its busy supervisor answers reliably). Both give
+# Then an io_reader moved to node 2 and locked there while it forwards (the lock reaches the
+# guest during a forwarded call) stays there, ends correctly, and `omx ps --json` shows its
+# home_wait and forwarded calls/s (the unlocked one is home before its busy supervisor answers
+# ps reliably). All give
 # correct output (io_reader's byte count and sum checked against the file; the primes against a
 # sieve). Figures: io_reader's read rate at home before the move, away, and after it came home,
 # and the time it took to come home.
@@ -32,6 +34,36 @@ start() {
   cat "$T/$name.pid"
 }
 now() { date +%s.%N; }
+# check_io_output FILE [BEFORE OUT HOME]: io_reader's final count and sum agree with the file;
+# with the times (when it was moved out, when it was seen home), prints its read rates.
+check_io_output() {
+  python3 - "$T/data" "$@" <<'PY' || fail "io_reader's output $1 is wrong: $(tail -2 "$1")"
+import re, sys
+data = open(sys.argv[1], "rb").read()
+lines = open(sys.argv[2]).read().splitlines()
+done = re.fullmatch(r"  done: (\d+) bytes, sum (\d+)", lines[-1])
+assert done, "no final line"
+n, s = int(done.group(1)), int(done.group(2))
+want = (n // len(data)) * sum(data) + sum(data[: n % len(data)])
+assert s == want, f"sum {s}, want {want} for {n} bytes"
+if len(sys.argv) < 6: sys.exit(0)
+pts = [(float(m.group(1)), int(m.group(2))) for m in
+       (re.fullmatch(r"  at ([\d.]+): (\d+) bytes", l) for l in lines) if m]
+before, out, home = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+def rate(a, b):  # bytes/s between times a and b (the progress lines inside)
+    seg = [p for p in pts if a <= p[0] <= b]
+    if len(seg) < 2: return None
+    return (seg[-1][1] - seg[0][1]) / (seg[-1][0] - seg[0][0])
+native, away, back = rate(0, before - 0.3), rate(out + 0.3, home - 0.3), rate(home + 0.5, 1e12)
+f = lambda r: "%.0f" % r if r else "?"
+print(f"MEASURED io_reader bytes/s: at home before {f(native)}, away on node 2 {f(away)}, "
+      f"home again {f(back)}")
+if away and back:
+    print(f"MEASURED io_reader: 1 MB of 1-byte reads takes {1e6 / away:.1f} s away, "
+          f"{1e6 / back:.2f} s after coming home (ratio {back / away:.0f}x)")
+    assert back > 2 * away, "no faster at home than away"
+PY
+}
 
 io=$(start io "$P/io_reader" data 22)
 pr=$(start pr "$P/demo_primes" 22)
@@ -78,36 +110,12 @@ for ((i = 0; i < 400; i++)); do [ -s "$T/io.rc" ] && [ -s "$T/pr.rc" ] && break;
 [ "$(cat "$T/io.rc" 2>/dev/null)" = 0 ] || fail "io_reader exited '$(cat "$T/io.rc" 2>/dev/null)': $(tail -2 "$T/io.out")"
 [ "$(cat "$T/pr.rc" 2>/dev/null)" = 0 ] || fail "demo_primes exited '$(cat "$T/pr.rc" 2>/dev/null)'"
 check_primes_output "$T/pr.out"
-python3 - "$T/data" "$T/io.out" "$t_before" "$t_out" "$home_at" <<'PY' || fail "io_reader's output is wrong: $(tail -2 "$T/io.out")"
-import re, sys
-data = open(sys.argv[1], "rb").read()
-lines = open(sys.argv[2]).read().splitlines()
-done = re.fullmatch(r"  done: (\d+) bytes, sum (\d+)", lines[-1])
-assert done, "no final line"
-n, s = int(done.group(1)), int(done.group(2))
-want = (n // len(data)) * sum(data) + sum(data[: n % len(data)])
-assert s == want, f"sum {s}, want {want} for {n} bytes"
-pts = [(float(m.group(1)), int(m.group(2))) for m in
-       (re.fullmatch(r"  at ([\d.]+): (\d+) bytes", l) for l in lines) if m]
-before, out, home = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
-def rate(a, b):  # bytes/s between times a and b (the progress lines inside)
-    seg = [p for p in pts if a <= p[0] <= b]
-    if len(seg) < 2: return None
-    return (seg[-1][1] - seg[0][1]) / (seg[-1][0] - seg[0][0])
-native, away, back = rate(0, before - 0.3), rate(out + 0.3, home - 0.3), rate(home + 0.5, 1e12)
-f = lambda r: "%.0f" % r if r else "?"
-print(f"MEASURED io_reader bytes/s: at home before {f(native)}, away on node 2 {f(away)}, "
-      f"home again {f(back)}")
-if away and back:
-    print(f"MEASURED io_reader: 1 MB of 1-byte reads takes {1e6 / away:.1f} s away, "
-          f"{1e6 / back:.2f} s after coming home (ratio {back / away:.0f}x)")
-    assert back > 2 * away, "no faster at home than away"
-PY
+check_io_output "$T/io.out" "$t_before" "$t_out" "$home_at"
 
-log "omx ps --json shows home_wait and forwarded calls/s of a locked I/O-bound process away"
-lk=$(start lk "$P/io_reader" data 30)
-x "$D" 1 omx lock "$lk"
+log "a locked io_reader on node 2 stays; omx ps --json shows its home_wait and calls/s"
+lk=$(start lk "$P/io_reader" data 8)
 x "$D" 1 migrate "$lk" 2 || fail "migrate $lk 2 failed"
+x "$D" 1 omx lock "$lk"  # reaches the guest during a forwarded call (kBalancePolicy)
 ps_seen=
 for ((i = 0; i < 40; i++)); do
   ps_seen=$(x "$D" 1 omx ps --json | python3 -c '
@@ -121,6 +129,8 @@ done
 echo "MEASURED omx ps, locked io_reader on node 2: ${ps_seen:-none}"
 [ -n "$ps_seen" ] || fail "omx ps --json showed no home_wait >= 0.3 for the locked io_reader on node 2"
 [ "$(where "$lk")" = 2 ] || fail "the locked io_reader is on node '$(where "$lk")', not 2"
-x "$D" 1 kill "$lk"
+for ((i = 0; i < 200; i++)); do [ -s "$T/lk.rc" ] && break; sleep 0.1; done
+[ "$(cat "$T/lk.rc" 2>/dev/null)" = 0 ] || fail "the locked io_reader exited '$(cat "$T/lk.rc" 2>/dev/null)': $(tail -2 "$T/lk.out")"
+check_io_output "$T/lk.out"
 wait
 echo PASS
