@@ -8,10 +8,9 @@
 # Then an io_reader moved to node 2 and locked there while it forwards (the lock reaches the
 # guest during a forwarded call) stays there, ends correctly, and `omx ps --json` shows its
 # home_wait and forwarded calls/s (the unlocked one is home before its busy supervisor answers
-# ps reliably). All give
-# correct output (io_reader's byte count and sum checked against the file; the primes against a
-# sieve). Figures: io_reader's read rate at home before the move, away, and after it came home,
-# and the time it took to come home.
+# ps reliably). All give correct output (io_reader's byte count and sum checked against the
+# file; the primes against a sieve). Figures: io_reader's read rate at home before the move,
+# away, and after it came home, and the time it took to come home.
 source "$(dirname "$0")/lib.sh"
 need_root
 export PATH=$OMX_BIN:$PATH
