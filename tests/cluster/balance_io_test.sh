@@ -112,8 +112,10 @@ check_primes_output "$T/pr.out"
 check_io_output "$T/io.out" "$t_before" "$t_out" "$home_at"
 
 log "a locked io_reader on node 2 stays; omx ps --json shows its home_wait and calls/s"
-lk=$(start lk "$P/io_reader" data 8)
+lk=$(start lk "$P/io_reader" data 12)
+sleep 1
 x "$D" 1 migrate "$lk" 2 || fail "migrate $lk 2 failed"
+t_lk_out=$(now)
 x "$D" 1 omx lock "$lk"  # reaches the guest during a forwarded call (kBalancePolicy)
 ps_seen=
 for ((i = 0; i < 40; i++)); do
@@ -131,5 +133,23 @@ echo "MEASURED omx ps, locked io_reader on node 2: ${ps_seen:-none}"
 for ((i = 0; i < 200; i++)); do [ -s "$T/lk.rc" ] && break; sleep 0.1; done
 [ "$(cat "$T/lk.rc" 2>/dev/null)" = 0 ] || fail "the locked io_reader exited '$(cat "$T/lk.rc" 2>/dev/null)': $(tail -2 "$T/lk.out")"
 check_io_output "$T/lk.out"
+# The same work after each move, MARK more 1-byte reads: timed from its first progress line
+# after the move (away for sure) to the first one past MARK more bytes (0.25 s resolution).
+python3 - "$T/io.out" "$t_out" "$T/lk.out" "$t_lk_out" <<'PY'
+import re, sys
+MARK = 50000
+def after_move(path, t_out):
+    pts = [(float(m.group(1)), int(m.group(2))) for m in
+           (re.fullmatch(r"  at ([\d.]+): (\d+) bytes", l.rstrip("\n")) for l in open(path)) if m]
+    t0, n0 = next(p for p in pts if p[0] >= t_out + 0.3)
+    done = [t for t, n in pts if n >= n0 + MARK]
+    return (done[0] - t0, True) if done else (pts[-1][0] - t0, False)
+home, home_ok = after_move(sys.argv[1], float(sys.argv[2]))
+away, away_ok = after_move(sys.argv[3], float(sys.argv[4]))
+fmt = lambda s, ok: f"{s:.1f} s" if ok else f"more than {s:.1f} s"
+print(f"MEASURED {MARK} 1-byte reads after the move to node 2: {fmt(away, away_ok)} staying away "
+      f"(locked), {fmt(home, home_ok)} coming home by itself (ratio {'>' if not away_ok else ''}"
+      f"{away / home:.1f}x)")
+PY
 wait
 echo PASS
