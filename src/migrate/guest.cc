@@ -106,6 +106,7 @@ class Guest {
   BalancePolicy policy_;
   std::chrono::steady_clock::time_point arrived_{}, next_balance_{}, next_stats_{};
   std::optional<IoMeter> io_;  // waiting for home (forward), from the first forwarded call
+  IoMeter& io_meter();          // io_, started at arrival on first use (DFSA: on_local)
   IoMeter::Snapshot io_window();
 };
 
@@ -404,8 +405,7 @@ Result<bool> Guest::forward(arch::Registers regs) {
     OMX_ASSIGN(wire::Frame f, ch_.recv(wire::kForever));
     if (f.type == MsgType::kSyscallReply) {
       auto now = std::chrono::steady_clock::now();
-      if (!io_) io_.emplace(arrived_);
-      io_->on_forward(now, now - entered, req.size(), f.payload.size());
+      io_meter().on_forward(now, now - entered, req.size(), f.payload.size());
     }
     if (f.type == MsgType::kBalancePolicy || f.type == MsgType::kClose) {  // omx lock; home ends
       OMX_ASSIGN(bool done, on_home_frame(f));
@@ -580,6 +580,11 @@ void Guest::report_stats() {
               static_cast<uint32_t>(sat(io.local_per_s + 0.5, UINT32_MAX))};
   if (auto st = ch_.send(MsgType::kBodyStats, encode(s)); !st.ok())
     log()->warn("body stats: {}", st.error().message());
+}
+
+IoMeter& Guest::io_meter() {
+  if (!io_) io_.emplace(arrived_);
+  return *io_;
 }
 
 IoMeter::Snapshot Guest::io_window() {
