@@ -26,7 +26,7 @@
 // Waiting for home (design mfs-dfsa §4; reference §4.6: without DFSA every I/O goes home). A
 // process away forwards its system calls home and waits for each reply; ProcView::home_wait is
 // the fraction of its wall time spent so waiting (the guest's IoMeter, about the last 2 s; for a
-// process at home, the last value heard from its body, decayed while at home). Everywhere but
+// process at home, the last value heard from its body, halved every 60 s at home). Everywhere but
 // its home node the process progresses at rate(n) * (1 - home_wait); at home its calls are native
 // and it progresses at rate(home). (1 - home_wait) is floored at min_io_factor (0.05), so a
 // process blocked on home counts as 20 times slower away, not infinitely. While it is away, its
@@ -35,16 +35,18 @@
 // in `omx status`), work that ends when it comes home: for its own home the process counts
 // procs(home) - home_wait (others_on; its wait stands for the time home spends on its calls,
 // an overestimate by the network latency, so the error leans towards coming home).
-// Consequences, with the rules above unchanged
-// (stab_factor, pay_factor, min_gain, the move's cost):
-//   * a guest waiting 90 % of its time on an idle node comes home even to a home running three
-//     other processes (rate 0.1 away vs 1/(3 - 0.9 + 1.3) = 0.29 at home);
+// Consequences, with the rules above unchanged (stab_factor, pay_factor, min_gain, the move's
+// cost):
+//   * a guest waiting 90 % of its time on an idle node comes home even to a home showing load
+//     300 (rate 0.1 away vs 1/(3 - 0.9 + 1.3) = 0.29 at home);
 //   * a guest waiting 5 % stays (0.95 away vs 1/1.3 = 0.77 at an idle home), and a CPU-bound
 //     guest (0 %) never goes home for an equally loaded one;
 //   * a waiter is not sent on to a third node (it would wait there as much, and pay two moves);
 //   * at home, a process that came back for its I/O is not sent out again while its remembered
 //     wait makes it slower away than here.
-// The expected remaining work stays the CPU time used so far (standard-speed seconds).
+// The expected remaining work stays the CPU time used so far (standard-speed seconds): a body
+// that mostly waits uses little CPU, so its gains are small and min_gain_s delays its return
+// until it has used enough (balance_io: 2-5 s after the move).
 //
 // Memory ushering: when this node's free memory is under mem_low_fraction of its total, the
 // movable process with the largest resident set goes to the up node with the most free memory
