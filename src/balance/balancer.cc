@@ -67,11 +67,15 @@ double move_cost(const ProcView& p, NodeId self, NodeId to, const Link& link) {
 }
 
 NodeId best_node(const std::vector<NodeView>& nodes, NodeId current, NodeId home, uint64_t rss,
-                 bool counted, const Policy& pol) {
+                 bool counted, const Policy& pol, double home_wait) {
   const NodeView* cur = find(nodes, current);
   if (!cur) return current;
-  double cur_rate = rate_on(*cur, counted ? std::max(1.0, procs_of(*cur)) : procs_of(*cur) + 1);
-  auto rate = [&](const NodeView& n) { return rate_on(n, procs_of(n) + (counted ? pol.stab_factor : 1.0)); };
+  double cur_rate = rate_on(*cur, counted ? std::max(1.0, procs_of(*cur)) : procs_of(*cur) + 1) *
+                    io_factor(home_wait, home, current, pol);
+  auto rate = [&](const NodeView& n) {
+    return rate_on(n, others_on(n, home_wait, home, current) + (counted ? pol.stab_factor : 1.0)) *
+           io_factor(home_wait, home, n.id, pol);
+  };
   double top = cur_rate;
   for (const NodeView& n : nodes)
     if (n.id != current && accepts(n, home, rss, pol)) top = std::max(top, rate(n));
@@ -113,6 +117,17 @@ double rate_on(const NodeView& n, double procs) {
   return n.speed * std::min(1.0, procs > 0 ? cpus / procs : 1.0);
 }
 
+double others_on(const NodeView& n, double home_wait, NodeId home, NodeId current) {
+  double procs = procs_of(n);
+  if (n.id != home || current == home) return procs;
+  return std::max(0.0, procs - std::clamp(home_wait, 0.0, 1.0));
+}
+
+double io_factor(double home_wait, NodeId home, NodeId on, const Policy& pol) {
+  if (on == home) return 1.0;
+  return std::max(pol.min_io_factor, 1.0 - std::clamp(home_wait, 0.0, 1.0));
+}
+
 std::optional<Decision> decide(NodeId self, const std::vector<NodeView>& nodes,
                                const std::vector<ProcView>& procs, const Link& link,
                                const Policy& pol) {
@@ -133,12 +148,13 @@ std::optional<Decision> decide(NodeId self, const std::vector<NodeView>& nodes,
     // CPU-bound process (mosrun -c) at least cpu_hint_work_s.
     double work = p.cpu_seconds;
     if (p.hint == Hint::kCpu) work = std::max(work, pol.cpu_hint_work_s);
-    double remaining_here = work * kStdSpeed / here_rate;
+    double remaining_here = work * kStdSpeed / (here_rate * io_factor(p.home_wait, p.home, self, pol));
     for (const NodeView& n : nodes) {
       if (!can_take(n, self, p, pol)) continue;
       double move_s = move_cost(p, self, n.id, link);
       if (remaining_here < pol.pay_factor * move_s) continue;  // too young to pay for this move
-      double there_rate = rate_on(n, procs_of(n) + pol.stab_factor);
+      double there_rate = rate_on(n, others_on(n, p.home_wait, p.home, self) + pol.stab_factor) *
+                          io_factor(p.home_wait, p.home, n.id, pol);
       double gain = remaining_here - (move_s + work * kStdSpeed / there_rate);
       if (gain <= pol.min_gain_s || gain <= move_s) continue;
       options.push_back({&p, &n, gain, remaining_here, move_s});
@@ -157,9 +173,13 @@ std::optional<Decision> decide(NodeId self, const std::vector<NodeView>& nodes,
       pick_hash = h;
     }
   }
+  std::string waits = pick->p->home_wait >= 0.005
+                          ? fmt::format("; waits {:.0f} % of its time for home", pick->p->home_wait * 100)
+                          : "";
   return Decision{pick->p->pid, pick->n->id, pick->gain,
-                  fmt::format("load: expected {:.1f} s here, {:.1f} s on node {} (move {:.2f} s)",
-                              pick->remaining, pick->remaining - pick->gain, pick->n->id, pick->move_s)};
+                  fmt::format("load: expected {:.1f} s here, {:.1f} s on node {} (move {:.2f} s){}",
+                              pick->remaining, pick->remaining - pick->gain, pick->n->id, pick->move_s,
+                              waits)};
 }
 
 }  // namespace omx::balance

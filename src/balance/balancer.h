@@ -23,6 +23,31 @@
 //     among them, so nodes whose tables are all in id order do not all send to one target.
 // A node with `stay` moves nothing automatically.
 //
+// Waiting for home (design mfs-dfsa §4; reference §4.6: without DFSA every I/O goes home). A
+// process away forwards its system calls home and waits for each reply; ProcView::home_wait is
+// the fraction of its wall time spent so waiting (the guest's IoMeter, about the last 2 s; for a
+// process at home, the last value heard from its body, halved every 60 s at home). Everywhere but
+// its home node the process progresses at rate(n) * (1 - home_wait); at home its calls are native
+// and it progresses at rate(home). (1 - home_wait) is floored at min_io_factor (0.05), so a
+// process blocked on home counts as 20 times slower away, not infinitely. While it is away, its
+// home's load includes the deputy and home supervisor serving its calls (measured: a body
+// forwarding ~6000 1-byte reads/s, home_wait ~0.7, kept its otherwise idle home at load 86-100
+// in `omx status`), work that ends when it comes home: for its own home the process counts
+// procs(home) - home_wait (others_on; its wait stands for the time home spends on its calls,
+// an overestimate by the network latency, so the error leans towards coming home).
+// Consequences, with the rules above unchanged (stab_factor, pay_factor, min_gain, the move's
+// cost):
+//   * a guest waiting 90 % of its time on an idle node comes home even to a home showing load
+//     300 (rate 0.1 away vs 1/(3 - 0.9 + 1.3) = 0.29 at home);
+//   * a guest waiting 5 % stays (0.95 away vs 1/1.3 = 0.77 at an idle home), and a CPU-bound
+//     guest (0 %) never goes home for an equally loaded one;
+//   * a waiter is not sent on to a third node (it would wait there as much, and pay two moves);
+//   * at home, a process that came back for its I/O is not sent out again while its remembered
+//     wait makes it slower away than here.
+// The expected remaining work stays the CPU time used so far (standard-speed seconds): a body
+// that mostly waits uses little CPU, so its gains are small and min_gain_s delays its return
+// until it has used enough (balance_io: 2-5 s after the move).
+//
 // Memory ushering: when this node's free memory is under mem_low_fraction of its total, the
 // movable process with the largest resident set goes to the up node with the most free memory
 // that can take it with mem_reserve to spare, whatever the loads (still not to blocking, quiet or
@@ -64,6 +89,8 @@ struct ProcView {
   bool locked = false;        // mosrun -L / omx lock
   std::string cantmove;       // non-empty: cannot move (openMosix reason)
   Hint hint = Hint::kNone;
+  double home_wait = 0;            // 0..1: fraction of wall time waiting on home (see above)
+  double home_io_bytes_per_s = 0;  // forwarded bytes per second (informational)
 };
 
 struct Link {
@@ -81,6 +108,7 @@ struct Policy {
   double tie_tolerance = 0.05;      // gains (best_node: rates) this close to the best are ties
   double mem_low_fraction = 0.10;   // ushering below 10 % free
   uint64_t mem_reserve = 64ull << 20;  // a target keeps this much free after taking a process
+  double min_io_factor = 0.05;      // floor of (1 - home_wait) away from home
 };
 
 struct Decision {
@@ -100,6 +128,13 @@ uint32_t one_process_load(const std::vector<NodeView>& nodes, NodeId id);
 double procs_of(const NodeView& n);
 // Progress rate (in standard-speed units) of one process on n with `procs` runnable ones.
 double rate_on(const NodeView& n, double procs);
+// The processes a move to `n` would join: procs_of(n), except on the home of a process away
+// from it (current != home), whose load includes the work of serving that process's forwarded
+// calls, which ends when it comes home: there procs_of(n) - home_wait, at least 0.
+double others_on(const NodeView& n, double home_wait, NodeId home, NodeId current);
+// What waiting for home leaves of a process's rate on node `on`: 1 at its home, else
+// max(min_io_factor, 1 - home_wait).
+double io_factor(double home_wait, NodeId home, NodeId on, const Policy& policy = {});
 
 // The cost in seconds of moving `p` from `self` to `to` (two moves when it must pass through its
 // home on the way to a third node).
@@ -112,9 +147,10 @@ double move_cost(const ProcView& p, NodeId self, NodeId to, const Link& link);
 // counted there stab_factor times (the anti-ping-pong margin); the current node wins unless
 // another is strictly better; among the others within tie_tolerance of the best a hash of
 // (current, node, rss) picks, so nodes placing at once do not all choose the same one.
+// `home_wait`: the process's, as in decide() (rates away from home times io_factor).
 // Returns `current` when nowhere is better (or nothing is known).
 NodeId best_node(const std::vector<NodeView>& nodes, NodeId current, NodeId home, uint64_t rss,
-                 bool counted, const Policy& policy = {});
+                 bool counted, const Policy& policy = {}, double home_wait = 0);
 
 std::optional<Decision> decide(NodeId self, const std::vector<NodeView>& nodes,
                                const std::vector<ProcView>& procs, const Link& link,

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdlib>
@@ -22,6 +23,7 @@
 #include "daemon/control_client.h"
 #include "migrate/balance_inputs.h"
 #include "migrate/image_codec.h"
+#include "migrate/io_meter.h"
 #include "migrate/marshal.h"
 #include "migrate/page_stream.h"
 #include "migrate/protocol.h"
@@ -103,6 +105,9 @@ class Guest {
   int stop_as_ = 0;            // the job-control signal a SIGSTOP we sent stands for
   BalancePolicy policy_;
   std::chrono::steady_clock::time_point arrived_{}, next_balance_{}, next_stats_{};
+  std::optional<IoMeter> io_;  // waiting for home (forward), from the first forwarded call
+  IoMeter& io_meter();          // io_, started at arrival on first use (DFSA: on_local)
+  IoMeter::Snapshot io_window();
 };
 
 int Guest::run(const wire::Frame& offer) {
@@ -193,6 +198,13 @@ Status Guest::serve() {
   ScopedFd sfd(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sfd.valid()) return sys_error("signalfd");
   for (;;) {
+    // The rounds first: a body that forwards call after call always has an event waiting, and
+    // they must not starve (its stats and the balancer that would bring it home).
+    if (policy_.balance && std::chrono::steady_clock::now() >= next_balance_) {
+      next_balance_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(900 + std::rand() % 200);
+      balance_step();  // may put the next round further off
+    }
+    if (std::chrono::steady_clock::now() >= next_stats_) report_stats();
     // Body events first: waitpid does not need the signal (it may have been coalesced).
     int status = 0;
     pid_t r = waitpid(body_.pid(), &status, __WALL | WNOHANG);
@@ -207,11 +219,6 @@ Status Guest::serve() {
       if (done) return ok_status();
       continue;
     }
-    if (policy_.balance && std::chrono::steady_clock::now() >= next_balance_) {
-      next_balance_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(900 + std::rand() % 200);
-      balance_step();  // may put the next round further off
-    }
-    if (std::chrono::steady_clock::now() >= next_stats_) report_stats();
     pollfd fds[2] = {{ch_.fd(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
     if (poll(fds, 2, policy_.balance ? 200 : 1000) < 0 && errno != EINTR) return sys_error("poll");
     if (fds[1].revents) {
@@ -379,6 +386,9 @@ Status Guest::emulate_brk(arch::Registers regs) {
 }
 
 Result<bool> Guest::forward(arch::Registers regs) {
+  // The body's wait for home, for the balancer (IoMeter): from here (marshalling, the request,
+  // home's answer) to the reply; the seccomp stop itself is not counted.
+  auto entered = std::chrono::steady_clock::now();
   OMX_ASSIGN(std::optional<Marshalled> m, marshal(regs, *mem_));
   if (!m)
     return go_home(fmt::format("{}: arguments this node cannot forward",
@@ -388,10 +398,20 @@ Result<bool> Guest::forward(arch::Registers regs) {
     OMX_TRY(finish_call(regs, *m->immediate));
     return false;
   }
-  OMX_TRY(ch_.send(MsgType::kSyscallRequest, encode(m->req)));
+  std::vector<uint8_t> req = encode(m->req);
+  OMX_TRY(ch_.send(MsgType::kSyscallRequest, req));
   int cancel_sig = 0;  // the signal for which we asked home to interrupt the call
   for (;;) {
     OMX_ASSIGN(wire::Frame f, ch_.recv(wire::kForever));
+    if (f.type == MsgType::kSyscallReply) {
+      auto now = std::chrono::steady_clock::now();
+      io_meter().on_forward(now, now - entered, req.size(), f.payload.size());
+    }
+    if (f.type == MsgType::kBalancePolicy || f.type == MsgType::kClose) {  // omx lock; home ends
+      OMX_ASSIGN(bool done, on_home_frame(f));
+      if (done) return true;
+      continue;
+    }
     if (f.type == MsgType::kSignal) {
       OMX_ASSIGN(int sig, queue_signal(f.payload));
       if (!cancel_sig && would_interrupt(sig)) {
@@ -528,6 +548,9 @@ void Guest::balance_step() {
   view->home = ch_.peer_node();
   view->hint = static_cast<balance::Hint>(policy_.hint);
   view->resident_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived_).count();
+  IoMeter::Snapshot io = io_window();
+  view->home_wait = io.wait;
+  view->home_io_bytes_per_s = io.bytes_per_s;
   std::vector<balance::NodeView> nodes = balance::node_views(*reply);
   // Standard-speed seconds: measured here, and what it used before (the offer's, already so).
   view->cpu_seconds = view->cpu_seconds * balance::speed_factor(nodes, cfg_.node_id) +
@@ -548,9 +571,24 @@ void Guest::report_stats() {
   next_stats_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   auto view = proc_view(body_.pid());
   if (!view) return;
-  BodyStats s{static_cast<uint64_t>(view->cpu_seconds * 1000), view->rss};
+  IoMeter::Snapshot io = io_window();
+  auto sat = [](double v, double max) { return std::clamp(v, 0.0, max); };
+  BodyStats s{static_cast<uint64_t>(view->cpu_seconds * 1000), view->rss,
+              static_cast<uint16_t>(sat(io.wait * 1000 + 0.5, 1000)),
+              static_cast<uint32_t>(sat(io.calls_per_s + 0.5, UINT32_MAX)),
+              static_cast<uint64_t>(sat(io.bytes_per_s + 0.5, 1e18)),
+              static_cast<uint32_t>(sat(io.local_per_s + 0.5, UINT32_MAX))};
   if (auto st = ch_.send(MsgType::kBodyStats, encode(s)); !st.ok())
     log()->warn("body stats: {}", st.error().message());
+}
+
+IoMeter& Guest::io_meter() {
+  if (!io_) io_.emplace(arrived_);
+  return *io_;
+}
+
+IoMeter::Snapshot Guest::io_window() {
+  return io_ ? io_->window(std::chrono::steady_clock::now()) : IoMeter::Snapshot{};
 }
 
 // Home asked for the process back: stop the body wherever it is and send it.

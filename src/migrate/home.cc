@@ -27,6 +27,7 @@
 #include "migrate/deputy.h"
 #include "migrate/home_link.h"
 #include "migrate/image_codec.h"
+#include "migrate/io_meter.h"
 #include "migrate/page_stream.h"
 #include "migrate/protocol.h"
 #include "proc/cantmove.h"
@@ -84,6 +85,9 @@ struct Proc {
   std::string cmdline;                 // its arguments, kept while away (the deputy's are gone)
   BodyStats away;                      // the body's figures in this stay away (kBodyStats)
   uint64_t cpu_away_done_ms = 0;       // CPU time used in earlier stays away
+  // The body's last reported wait for home (0..1, kBodyStats), kept when it comes home: home's
+  // balancer counts it, decayed (remembered_wait), so an I/O-bound process is not sent out again.
+  double last_wait = 0;
   pid_t pid() const { return native ? native->pid() : deputy->pid(); }
 };
 
@@ -401,6 +405,7 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
     }
     case MsgType::kBodyStats: {
       OMX_ASSIGN(p.away, decode_body_stats(f.payload));
+      p.last_wait = p.away.home_wait_permille / 1000.0;
       return ok_status();
     }
     case MsgType::kMigrateAbort: {  // the guest could not start sending it back
@@ -717,6 +722,8 @@ json HomeSupervisor::handle_request(const json& req) {
   // time the process used on other nodes (its stays away, the current one as last reported);
   // the CPU time /proc shows at home is its own there plus its deputy's. "rss_bytes" (away
   // only): the body's resident set as last reported, the deputy's being meaningless.
+  // "home_wait", "fwd_calls_s", "fwd_bytes_s" (away only): the body's I/O meter as last reported
+  // (fraction of its time waiting for home, forwarded calls and bytes per second).
   auto proc_json = [&](pid_t pid, const Proc& p) {
     std::string cantmove = p.cantmove;
     if (cantmove.empty() && p.native && !p.fresh) {
@@ -730,6 +737,11 @@ json HomeSupervisor::handle_request(const json& req) {
                 {"cpu_away_s", static_cast<double>(p.cpu_away_done_ms + p.away.cpu_ms) / 1000.0},
                 {"cmdline", p.deputy ? p.cmdline : std::string()}};
     if (p.deputy && p.away.rss_bytes) j["rss_bytes"] = p.away.rss_bytes;
+    if (p.deputy) {
+      j["home_wait"] = p.away.home_wait_permille / 1000.0;
+      j["fwd_calls_s"] = p.away.fwd_calls_per_s;
+      j["fwd_bytes_s"] = p.away.fwd_bytes_per_s;
+    }
     return j;
   };
   if (op == "where") {
@@ -776,6 +788,7 @@ void HomeSupervisor::balance_step() {
       v->locked = p.locked;
       v->hint = static_cast<balance::Hint>(cfg_.hint);
       v->resident_s = std::chrono::duration<double>(Clock::now() - p.arrived).count();
+      v->home_wait = remembered_wait(p.last_wait, v->resident_s);
       views.push_back(*v);
     }
   }
@@ -812,7 +825,9 @@ Result<uint32_t> HomeSupervisor::balance_target(pid_t pid, const Proc& p) {
   if (p.native)
     if (auto v = proc_view(pid)) rss = v->rss;
   std::vector<balance::NodeView> nodes = balance::node_views(*reply);
-  return balance::best_node(nodes, p.node, nodes_.home(), rss, /*counted=*/true);
+  double since = std::chrono::duration<double>(Clock::now() - p.arrived).count();
+  double wait = p.native ? remembered_wait(p.last_wait, since) : p.last_wait;
+  return balance::best_node(nodes, p.node, nodes_.home(), rss, /*counted=*/true, {}, wait);
 }
 
 // mosrun -ID / -jLIST / -b: the program has been exec'd at home; move it where it should start.

@@ -82,6 +82,10 @@ std::vector<uint8_t> encode(const BodyStats& s) {
   wire::Writer w;
   w.u64(s.cpu_ms);
   w.u64(s.rss_bytes);
+  w.u16(s.home_wait_permille);
+  w.u32(s.fwd_calls_per_s);
+  w.u64(s.fwd_bytes_per_s);
+  w.u32(s.local_calls_per_s);
   return std::move(w).take();
 }
 
@@ -90,6 +94,13 @@ Result<BodyStats> decode_body_stats(std::span<const uint8_t> b) {
   BodyStats s;
   OMX_ASSIGN(s.cpu_ms, r.u64("cpu_ms"));
   OMX_ASSIGN(s.rss_bytes, r.u64("rss_bytes"));
+  if (r.remaining() == 0) return s;  // the first form (a guest from before the I/O meter)
+  OMX_ASSIGN(s.home_wait_permille, r.u16("home_wait_permille"));
+  if (s.home_wait_permille > 1000)
+    return make_error(ErrorCode::kProtocol, "body stats: home_wait_permille above 1000");
+  OMX_ASSIGN(s.fwd_calls_per_s, r.u32("fwd_calls_per_s"));
+  OMX_ASSIGN(s.fwd_bytes_per_s, r.u64("fwd_bytes_per_s"));
+  OMX_ASSIGN(s.local_calls_per_s, r.u32("local_calls_per_s"));
   OMX_TRY(r.expect_end());
   return s;
 }

@@ -26,8 +26,11 @@
 // first: kMigrateHome, then out again unless `to` is home).
 //
 // While away the guest reports the body's figures about once a second, kBodyStats {cpu_ms u64:
-// CPU time the body used on this node in this stay, rss_bytes u64}, so that home's listings
-// (omx ps, mps, mtop) show the process's CPU and memory rather than its deputy's.
+// CPU time the body used on this node in this stay, rss_bytes u64, home_wait_permille u16,
+// fwd_calls_per_s u32, fwd_bytes_per_s u64, local_calls_per_s u32}, so that home's listings
+// (omx ps, mps, mtop) show the process's CPU and memory rather than its deputy's, and home's
+// balancer knows how much the process waits for home (migrate/io_meter.h). The last four
+// fields came later: a payload of the first 16-byte form decodes with them 0.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +72,12 @@ std::vector<uint8_t> encode_policy(bool balance, bool locked);
 struct BodyStats {
   uint64_t cpu_ms = 0;
   uint64_t rss_bytes = 0;
+  // The I/O meter's window (about the last 2 s): fraction of wall time the body waited for home
+  // (0..1000), forwarded calls and their bytes per second, calls served locally (DFSA) per second.
+  uint16_t home_wait_permille = 0;
+  uint32_t fwd_calls_per_s = 0;
+  uint64_t fwd_bytes_per_s = 0;
+  uint32_t local_calls_per_s = 0;
 };
 std::vector<uint8_t> encode(const BodyStats& s);
 Result<BodyStats> decode_body_stats(std::span<const uint8_t> b);

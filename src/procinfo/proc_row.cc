@@ -164,14 +164,17 @@ Result<ProcRow> read_proc_row(pid_t pid, int64_t boot_time, double now) {
 }
 
 nlohmann::json to_json(const ProcRow& r) {
-  return {{"pid", r.pid},         {"ppid", r.ppid},       {"uid", r.uid},
-          {"user", r.user},       {"tty", r.tty},         {"stat", r.stat},
-          {"nice", r.nice},       {"cpu_s", r.cpu_s},     {"pcpu", r.pcpu},
-          {"rss_kib", r.rss_kib}, {"vsz_kib", r.vsz_kib}, {"start", r.start_time},
-          {"comm", r.comm},       {"cmdline", r.cmdline}, {"migratable", r.migratable},
-          {"home", r.home},       {"home_pid", r.home_pid}, {"where", r.where},
-          {"lock", r.lock},       {"nmigs", r.nmigs},     {"cantmove", r.cantmove},
-          {"guest", r.guest},     {"cpu_source", r.cpu_source}};
+  nlohmann::json j{{"pid", r.pid},         {"ppid", r.ppid},       {"uid", r.uid},
+                   {"user", r.user},       {"tty", r.tty},         {"stat", r.stat},
+                   {"nice", r.nice},       {"cpu_s", r.cpu_s},     {"pcpu", r.pcpu},
+                   {"rss_kib", r.rss_kib}, {"vsz_kib", r.vsz_kib}, {"start", r.start_time},
+                   {"comm", r.comm},       {"cmdline", r.cmdline}, {"migratable", r.migratable},
+                   {"home", r.home},       {"home_pid", r.home_pid}, {"where", r.where},
+                   {"lock", r.lock},       {"nmigs", r.nmigs},     {"cantmove", r.cantmove},
+                   {"guest", r.guest},     {"cpu_source", r.cpu_source}};
+  if (r.home_wait >= 0) j["home_wait"] = r.home_wait;
+  if (r.fwd_calls_s >= 0) j["fwd_calls_s"] = r.fwd_calls_s;
+  return j;
 }
 
 }  // namespace omx::procinfo

@@ -48,6 +48,10 @@ struct ProcRow {
   std::string cantmove;      // why it cannot move ("" = it can, or unknown)
   bool guest = false;        // runs here for another node (pid is the local body's)
   std::string cpu_source;    // "native", "home+away" (home's /proc + reported away), "guest"
+  // Away only (the body's I/O meter as its guest last reported; -1 = not known): the fraction
+  // of its time spent waiting for home, and forwarded calls per second.
+  double home_wait = -1;
+  double fwd_calls_s = -1;
 };
 
 // Fields of /proc/PID/stat (text after "pid (comm) " is parsed from the last ')').

@@ -95,6 +95,8 @@ void apply_home_info(ProcRow& r, const json& p) {
     r.pcpu = std::min(999.9, 100.0 * r.cpu_s / elapsed);
   r.cpu_source = away_s > 0 || r.where != r.home ? "home+away" : "native";
   if (uint64_t rss = p.value("rss_bytes", uint64_t{0}); rss > 0) r.rss_kib = rss / 1024;
+  if (p.contains("home_wait")) r.home_wait = p.value("home_wait", 0.0);
+  if (p.contains("fwd_calls_s")) r.fwd_calls_s = p.value("fwd_calls_s", 0.0);
   // A deputy's memory (and so its /proc cmdline) is gone; the supervisor kept the arguments.
   if (std::string c = p.value("cmdline", ""); !c.empty()) r.cmdline = c;
 }

@@ -254,5 +254,80 @@ TEST(Balance, EqualTargetsAreSharedNotAllTheFirst) {
     EXPECT_EQ(decide(self, nodes, {proc(static_cast<pid_t>(1000 + self), 10, 10 * kMiB, self)}, kLink)->to, 61u);
 }
 
+// Waiting for home (balancer.h "Waiting for home"): `waiter` is a process of home node 1 whose
+// body waits `w` of its wall time on forwarded calls; 2 s of CPU used so far, 10 MiB.
+ProcView waiter(double w, NodeId home = 1, double cpu_s = 2) {
+  ProcView p = proc(7, cpu_s, 10 * kMiB, home);
+  p.home_wait = w;
+  return p;
+}
+
+TEST(BalanceIo, RateAwayIsScaledByTheWait) {
+  EXPECT_DOUBLE_EQ(io_factor(0.9, 1, 1), 1.0);   // at home: native calls
+  EXPECT_NEAR(io_factor(0.9, 1, 2), 0.1, 1e-12);
+  EXPECT_DOUBLE_EQ(io_factor(0.0, 1, 2), 1.0);
+  EXPECT_DOUBLE_EQ(io_factor(1.0, 1, 2), 0.05);  // floored: blocked on home is not "infinitely slow"
+  EXPECT_DOUBLE_EQ(io_factor(-3, 1, 2), 1.0);    // out-of-range inputs are clamped
+}
+
+TEST(BalanceIo, AWaiterAwayOnAnIdleNodeComesHomeToABusyishHome) {
+  // On node 2 (load 10: it sleeps most of the time) it waits 90 %: rate 10000 x 0.1 -> 2 s of
+  // work take 20 s. Home shows load 100, 0.9 of it serving this process's calls:
+  // 10000 / (1 - 0.9 + 1.3) = 7143 -> 2.8 s. Node 3 is idle but it would wait there as much:
+  // 7692 x 0.1 -> 26 s, and two moves.
+  std::vector<NodeView> nodes = {node(1, 100), node(2, 10), node(3, 0)};
+  auto d = decide(2, nodes, {waiter(0.9)}, kLink);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->to, 1u);
+  EXPECT_NEAR(d->gain_s, 20 - 2 * 1.4 - (0.02 + 10 * kMiB / 100e6), 0.05);
+  EXPECT_NE(d->reason.find("waits 90 %"), std::string::npos) << d->reason;
+  // Home busier (three others): 10000 / (3 - 0.9 + 1.3) -> 6.8 s; still home.
+  EXPECT_EQ(decide(2, {node(1, 300), node(2, 10), node(3, 0)}, {waiter(0.9)}, kLink)->to, 1u);
+  // Without that correction an idle home serving its calls (load 190) would look like 2 others.
+  EXPECT_DOUBLE_EQ(others_on(node(1, 190), 0.9, 1, 2), 1.0);
+  EXPECT_DOUBLE_EQ(others_on(node(1, 190), 0.9, 1, 1), 1.9);   // at home: no deputy to discount
+  EXPECT_DOUBLE_EQ(others_on(node(3, 190), 0.9, 1, 2), 1.9);   // not its home
+  EXPECT_DOUBLE_EQ(others_on(node(1, 50), 0.9, 1, 2), 0.0);    // never below 0
+}
+
+TEST(BalanceIo, ACpuBoundOrLightWaiterStaysAway) {
+  // CPU-bound on an idle node 2, home idle too: 2 s here against 2.6 s at home (the 1.3 margin).
+  EXPECT_FALSE(decide(2, {node(1, 0), node(2, 100), node(3, 0)}, {waiter(0.0)}, kLink));
+  // A 5 % waiter: 10000 x 0.95 here against 7692 at home: stays.
+  EXPECT_FALSE(decide(2, {node(1, 0), node(2, 100), node(3, 0)}, {waiter(0.05)}, kLink));
+  // A 50 % waiter, home running two others: 5000 here against 10000 / (2 - 0.5 + 1.3) = 3571
+  // at home: stays.
+  EXPECT_FALSE(decide(2, {node(1, 200), node(2, 10), node(3, 0)}, {waiter(0.5)}, kLink));
+  // ...and is not sent to the idle node 3 (7692 x 0.5 there).
+  EXPECT_FALSE(decide(2, {node(1, 200), node(2, 10), node(3, 0)}, {waiter(0.5, 1, 10)}, kLink));
+  // With one other at home (10000 / 1.8 = 5556 > 5000) it comes home for 10 s of work.
+  EXPECT_EQ(decide(2, {node(1, 100), node(2, 10), node(3, 0)}, {waiter(0.5, 1, 10)}, kLink)->to, 1u);
+}
+
+TEST(BalanceIo, HomeDoesNotSendOutAProcessThatWaitsForHome) {
+  // At home with one other process (rate 5000): 10 s of work -> 20 s. Node 2 idle: 7692 ->
+  // 13 s, a CPU-bound process goes...
+  std::vector<NodeView> nodes = {node(1, 200), node(2, 0)};
+  auto d = decide(1, nodes, {waiter(0.0, 1, 10)}, kLink);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->to, 2u);
+  // ...one whose remembered wait is 60 % would take 10 / (7692 x 0.4) = 32.5 s there: stays.
+  EXPECT_FALSE(decide(1, nodes, {waiter(0.6, 1, 10)}, kLink));
+  // A 20 % waiter still gains there (16.3 s): goes.
+  EXPECT_TRUE(decide(1, nodes, {waiter(0.2, 1, 10)}, kLink));
+  // Three others at home (rate 2500: 40 s) outweigh even a 60 % wait (32.5 s).
+  EXPECT_EQ(decide(1, {node(1, 400), node(2, 0)}, {waiter(0.6, 1, 10)}, kLink)->to, 2u);
+}
+
+TEST(BalanceIo, BestNodeCountsTheWait) {
+  // At home with one other process; node 2 idle: the CPU-bound one should go, the waiter not.
+  std::vector<NodeView> nodes = {node(1, 200), node(2, 0)};
+  EXPECT_EQ(best_node(nodes, 1, 1, 10 * kMiB, true), 2u);
+  EXPECT_EQ(best_node(nodes, 1, 1, 10 * kMiB, true, {}, 0.8), 1u);
+  // Away on node 2, a waiter's best is home.
+  EXPECT_EQ(best_node({node(1, 0), node(2, 100)}, 2, 1, 10 * kMiB, true, {}, 0.8), 1u);
+  EXPECT_EQ(best_node({node(1, 0), node(2, 100)}, 2, 1, 10 * kMiB, true, {}, 0.0), 2u);
+}
+
 }  // namespace
 }  // namespace omx::balance

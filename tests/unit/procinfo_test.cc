@@ -95,7 +95,7 @@ TEST(ProcInfo, MergesHomeAndGuestInformation) {
   r.cmdline = "[sleep]";
   apply_home_info(r, {{"pid", 500}, {"home", 1}, {"where", 3}, {"nmigs", 2}, {"lock", true},
                       {"cantmove", ""}, {"cpu_away_s", 2.5}, {"rss_bytes", 4 << 20},
-                      {"cmdline", "sleep 60"}});
+                      {"cmdline", "sleep 60"}, {"home_wait", 0.875}, {"fwd_calls_s", 4000}});
   EXPECT_TRUE(r.migratable);
   EXPECT_FALSE(r.guest);
   EXPECT_EQ(r.home, 1u);
@@ -107,6 +107,9 @@ TEST(ProcInfo, MergesHomeAndGuestInformation) {
   EXPECT_DOUBLE_EQ(r.cpu_s, 2.5);  // the row had none at home
   EXPECT_EQ(r.rss_kib, 4096u);
   EXPECT_EQ(r.cmdline, "sleep 60");
+  EXPECT_DOUBLE_EQ(r.home_wait, 0.875);
+  EXPECT_DOUBLE_EQ(r.fwd_calls_s, 4000);
+  EXPECT_DOUBLE_EQ(to_json(r)["home_wait"].get<double>(), 0.875);
   ProcRow g;
   g.pid = 77;
   apply_guest_info(g, {{"pid", 77}, {"home", 4}, {"home_pid", 9000}, {"lock", false}}, 2);
@@ -118,6 +121,7 @@ TEST(ProcInfo, MergesHomeAndGuestInformation) {
   EXPECT_EQ(j["home_pid"], 9000);
   EXPECT_EQ(j["guest"], true);
   EXPECT_EQ(j["cpu_source"], "guest");
+  EXPECT_FALSE(j.contains("home_wait"));  // not known (reported at home only)
 }
 
 TEST(ProcInfo, ReadsItsOwnRow) {
