@@ -645,7 +645,7 @@ int run_fuse_client(const FuseClientOptions& options) {
   }
   clear_stale_mount(options.mount);
   std::vector<std::string> argv_s = {"omx-mfs", "-o",
-                                     "allow_other,fsname=omx,subtype=omxmfs,max_read=1048576"};
+                                     "allow_other,fsname=omx,subtype=omxmfs"};
   if (options.debug) argv_s.push_back("-d");
   std::vector<char*> argv;
   for (auto& s : argv_s) argv.push_back(s.data());
