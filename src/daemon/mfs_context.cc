@@ -85,6 +85,10 @@ void MfsContext::add_ops(ControlServer& server) {
     if (!st.ok()) return error_reply(st.error().message());
     return ok_reply();
   });
+  server.add_op("mfs_magic", [this](const ControlRequest& r) {
+    auto st = set_magic(r.body.value("pid", 0), r.body.value("node", 0u), r.caller);
+    return st.ok() ? ok_reply() : error_reply(st.error().message());
+  });
 }
 
 Result<MfsWhois> MfsContext::whois(pid_t pid) {
@@ -98,6 +102,8 @@ Result<MfsWhois> MfsContext::whois(pid_t pid) {
   }
   w.lastexec = w.home;
   w.magic = w.here;
+  if (auto it = magic_.find(f->tgid); it != magic_.end() && it->second.start == f->start)
+    w.magic = it->second.node;
   w.selected = selected_for(*f).value_or(w.home);
   return w;
 }
@@ -132,11 +138,24 @@ Status MfsContext::select(pid_t pid, uint32_t node, const Caller& caller) {
   return ok_status();
 }
 
+Status MfsContext::set_magic(pid_t pid, uint32_t node, const Caller& caller) {
+  if (caller.uid != 0) return make_error(ErrorCode::kRefused, "mfs_magic: only the /mfs client (root)");
+  auto f = proc_facts(pid);
+  if (!f || node == 0) return make_error(ErrorCode::kInvalid, "mfs_magic needs a live pid and a node");
+  if (magic_.size() >= kMaxSelections) prune();
+  if (magic_.size() >= kMaxSelections && !magic_.count(f->tgid))
+    return make_error(ErrorCode::kInvalid, "too many magic entries");
+  magic_[f->tgid] = Selection{node, f->start, 0};
+  return ok_status();
+}
+
 void MfsContext::prune() {
-  std::erase_if(selections_, [](const auto& e) {
+  auto stale = [](const auto& e) {
     auto f = proc_facts(e.first);
     return !f || f->start != e.second.start;
-  });
+  };
+  std::erase_if(selections_, stale);
+  std::erase_if(magic_, stale);
 }
 
 }  // namespace omx::daemon

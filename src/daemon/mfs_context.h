@@ -5,14 +5,16 @@
 //   {"op":"mfs_whois","pid":P}        -> {"ok":true,"here":N,"home":N,"lastexec":N,
 //                                          "selected":N,"magic":N}
 //   {"op":"select","pid":P,"node":N}  -> {"ok":true}   (owner of P or root; node 0 clears)
+//   {"op":"mfs_magic","pid":P,"node":N} -> {"ok":true} (root: the FUSE client, after P created
+//                                                      a file through /mfs/magic on node N)
 //
 // Who the caller is (P may be a thread id: its thread group counts):
 //   * a guest body on this node: here = this node, home = the body's home;
 //   * a process homed here whose body is away (its deputy makes the call): here = the node the
 //     last "migrated" report named, home = this node;
 //   * anything else: here = home = this node.
-// lastexec: the home node (execve always runs at home today). magic: here (first step: the
-// per-process magic create node is not kept yet). selected: the nearest process on the ppid
+// lastexec: the home node (execve always runs at home today). magic: the node of P's last
+// create through /mfs/magic (a create itself goes to here), else here. selected: the nearest process on the ppid
 // chain from P with a selection counts if it is P itself or the selection was made before the
 // child of it on the chain started (/proc start times): "inherited at fork". None: home.
 //
@@ -53,6 +55,7 @@ class MfsContext {
 
   Result<MfsWhois> whois(pid_t pid);
   Status select(pid_t pid, uint32_t node, const Caller& caller);
+  Status set_magic(pid_t pid, uint32_t node, const Caller& caller);
 
  private:
   struct Selection {
@@ -66,6 +69,7 @@ class MfsContext {
   uint32_t self_;
   ProcessRegistry& registry_;
   std::map<pid_t, Selection> selections_;
+  std::map<pid_t, Selection> magic_;  // the last magic create's node per process
 };
 
 }  // namespace omx::daemon

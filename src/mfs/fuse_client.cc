@@ -97,6 +97,7 @@ struct Target {
   uint32_t node = 0;      // kNode
   std::string path;       // kNode: the path on that node; kLink: the magic name
   bool node_root = false; // kNode: the /N directory itself
+  bool magic = false;     // kNode reached through /mfs/magic
 };
 
 std::optional<uint32_t> parse_node(std::string_view s) {
@@ -113,8 +114,8 @@ Result<json> whois() {
   return r;
 }
 
-// -errno or a Target.
-Result<Target> resolve(const char* raw) {
+// -errno or a Target. create: the op makes a new object (magic then means here).
+Result<Target> resolve(const char* raw, bool create = false) {
   std::string_view p(raw);
   if (p == "/") return Target{};
   p.remove_prefix(1);
@@ -129,12 +130,19 @@ Result<Target> resolve(const char* raw) {
   uint32_t node = 0;
   if (first == "magic") {
     OMX_ASSIGN(json w, whois());
-    node = w.value("magic", 0u);
+    node = w.value(create ? "here" : "magic", 0u);
   } else if (auto n = parse_node(first)) {
     node = *n;
   }
   if (node == 0 || !client().nodes.find(node)) return errno_error(ENOENT, "no such node");
-  return Target{Target::kNode, node, rest, rest == "/"};
+  return Target{Target::kNode, node, rest, rest == "/", first == "magic"};
+}
+
+// After a create through /mfs/magic: omxd remembers the node for the caller's later lookups.
+void remember_magic(const Target& t) {
+  if (!t.magic) return;
+  json req{{"op", "mfs_magic"}, {"pid", fuse_get_context()->pid}, {"node", t.node}};
+  (void)daemon::control_request(req, client().opts.control);
 }
 
 wire::SessionOwner caller() {
@@ -349,7 +357,7 @@ int op_releasedir(const char*, fuse_file_info* fi) {
 }
 
 int open_or_create(const char* path, fuse_file_info* fi, std::optional<mode_t> mode) {
-  auto t = resolve(path);
+  auto t = resolve(path, mode.has_value());
   if (!t.ok()) return fail(t.error());
   if (t->kind != Target::kNode) return mode ? -EACCES : -EISDIR;
   Request r;
@@ -364,6 +372,7 @@ int open_or_create(const char* path, fuse_file_info* fi, std::optional<mode_t> m
   fi->fh = opened->second;
   fi->direct_io = 1;
   fi->keep_cache = 0;
+  if (mode) remember_magic(*t);
   return 0;
 }
 
@@ -424,14 +433,15 @@ int op_fsync(const char*, int datasync, fuse_file_info* fi) {
 namespace {
 
 // An op on one path: r gets the node's path; with an open handle it goes to that session.
-Result<Reply> on_path(const char* path, Request r, fuse_file_info* fi = nullptr,
-                      uint32_t* node = nullptr) {
-  auto t = resolve(path);
+Result<Reply> on_path(const char* path, Request r, fuse_file_info* fi = nullptr) {
+  bool create = r.op == Op::kMkdir || r.op == Op::kSymlink;
+  auto t = resolve(path, create);
   if (!t.ok()) return t.error();
   if (t->kind != Target::kNode) return errno_error(EPERM, "not a file of a node");
-  if (node) *node = t->node;
   r.path = t->path;
-  return fi && fi->fh ? ask_handle(fi->fh, std::move(r)) : ask(t->node, r);
+  auto reply = fi && fi->fh ? ask_handle(fi->fh, std::move(r)) : ask(t->node, r);
+  if (create && reply.ok() && reply->err == 0) remember_magic(*t);
+  return reply;
 }
 
 int simple(const char* path, Op op, fuse_file_info* fi = nullptr) {

@@ -5,8 +5,9 @@
 //
 //   /mfs                 node ids of omxd's node table (up or down) + here, home, lastexec,
 //                        selected (symlinks to a node id, answered per calling pid by omxd's
-//                        op mfs_whois, never cached) and magic (a directory: the node named by
-//                        mfs_whois "magic").
+//                        op mfs_whois, never cached) and magic (a directory: a create through
+//                        it goes to "here" and omxd remembers that node (op mfs_magic) for the
+//                        caller's later lookups, which go to mfs_whois "magic").
 //   /mfs/N/path          node N's /path, with N's permissions, checked there by the kernel.
 //
 // Consistency: the kernel caches nothing (entry/attr/negative timeouts 0, direct_io on every

@@ -105,8 +105,16 @@ out=$(xt 1 10 sh -c '
 log "magic links of a migrated process: the deputy's readlink answers the body's node"
 cat > "$N1/here.py" <<'PY'
 import os, sys, time
+made = False
 for _ in range(600):
-    print(os.readlink("/mfs/here"), os.readlink("/mfs/home"), flush=True)
+    here = os.readlink("/mfs/here")
+    print(here, os.readlink("/mfs/home"), flush=True)
+    if here == "2" and not made:  # away: a magic create lands here, and magic then names it
+        with open("/mfs/magic/tmp/magic_made", "w") as f:
+            f.write("made away")
+        with open("/mfs/magic/tmp/magic_made") as f:
+            print("magic", f.read(), file=sys.stderr, flush=True)
+        made = True
     time.sleep(0.1)
 PY
 out=$(xt 1 60 env PATH="$OMX_BIN:$PATH" sh -c 'cd /tmp; mosrun -L python3 here.py > here.out 2>&1 & p=$!
@@ -116,6 +124,13 @@ out=$(xt 1 60 env PATH="$OMX_BIN:$PATH" sh -c 'cd /tmp; mosrun -L python3 here.p
 [[ $out == *"where=2"* ]] || fail "the process did not move: $out"
 [[ $out == *$'\n2 1' ]] || fail "away, /mfs/here /mfs/home read: $out (want 2 1)"
 head -n 1 "$N1/here.out" | grep -q '^1 1$' || fail "at home: $(head -n 1 "$N1/here.out")"
+[ "$(cat "$D/node2/tmp/magic_made" 2>&1)" = "made away" ] || fail "magic create away: $(ls "$D"/node*/tmp)"
+grep -q "^magic made away$" "$N1/here.out" || fail "magic read back away: $(grep magic "$N1/here.out")"
+
+log "magic of an ordinary process: a create lands here"
+xt 2 5 sh -c 'echo m > /mfs/magic/tmp/m_here; read -r v < /mfs/magic/tmp/m_here; [ "$v" = m ]' ||
+  fail "magic on node 2"
+[ -e "$D/node2/tmp/m_here" ] || fail "the magic create of node 2 did not land on node 2"
 
 log "a node that is gone: an error within 2 s, no hang"
 ip netns pids "omx${c}n3" | xargs -r kill -KILL
