@@ -4,7 +4,8 @@
 # df of N's /, the usual file operations, N's permissions (nobody is refused), mosctl nomfs
 # (EACCES), a node that is gone (an error within 2 s, no hang), and the magic links here, home
 # and selected, for an ordinary and for a migrated process (the deputy's forwarded readlink of
-# /mfs/here answers the node the body runs on).
+# /mfs/here answers the node the body runs on); the client restarted after a crash, a stopped
+# client not hanging omxd, omx mfs umount and mount.
 source "$(dirname "$0")/lib.sh"
 need_root
 [ -c /dev/fuse ] || skip "no /dev/fuse"
@@ -139,4 +140,31 @@ out=$(xt 1 10 ls /mfs/3/tmp 2>&1) && fail "ls of a dead node worked: $out"
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -lt 2500 ] || fail "the dead node took $ms ms to fail"
 [ "$(xt 1 5 ls /mfs/2/tmp/app)" = /mfs/2/tmp/app ] || fail "node 2 no longer served"
+mfs_pid() { xt "$1" 5 "$OMX" mfs status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'; }
+# mounted_within NODE TENTHS: /mfs/1 of NODE answers within TENTHS x 0.1 s
+mounted_within() {
+  for i in $(seq "$2"); do xt "$1" 2 stat /mfs/1/tmp >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+
+log "a client that dies is restarted by omxd, the stale mount cleared"
+p=$(mfs_pid 2)
+kill -KILL "$p"
+mounted_within 2 60 || fail "node 2: /mfs not back 6 s after the client was killed"
+[ "$(mfs_pid 2)" != "$p" ] || fail "same client pid"
+
+log "a hung client (SIGSTOP) does not hang omxd"
+p=$(mfs_pid 1)
+kill -STOP "$p"
+xt 1 3 "$OMX" control ping >/dev/null || { kill -CONT "$p"; fail "omxd stopped answering"; }
+xt 1 3 "$OMX" ps >/dev/null || { kill -CONT "$p"; fail "omx ps hangs"; }
+kill -CONT "$p"
+
+log "omx mfs umount / mount"
+xt 1 5 "$OMX" mfs umount
+for i in $(seq 50); do xt 1 2 grep -q fuse.omxmfs /proc/self/mountinfo || break; sleep 0.1; done
+! xt 1 2 grep -q fuse.omxmfs /proc/self/mountinfo || fail "still mounted after omx mfs umount"
+[[ $(xt 1 5 "$OMX" mfs status) == *"not running"* ]] || fail "status after umount"
+xt 1 5 "$OMX" mfs mount
+mounted_within 1 50 || fail "node 1: /mfs not back after omx mfs mount"
 log "ok"
