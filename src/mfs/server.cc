@@ -67,10 +67,11 @@ struct Handle {
   bool is_dir = false;
   bool empty = false;    // a directory of our own /mfs: lists nothing
   bool top = false;      // the served root: proc, sys, dev left out of its listing
+  Attr attr;             // `empty` directories: their attributes at opendir
   Handle() = default;
   Handle(Handle&& o) noexcept
       : fd(std::move(o.fd)), dir(std::exchange(o.dir, nullptr)), is_dir(o.is_dir),
-        empty(o.empty), top(o.top) {}
+        empty(o.empty), top(o.top), attr(o.attr) {}
   Handle& operator=(Handle&&) = delete;
   ~Handle() {
     if (dir) ::closedir(dir);
@@ -214,7 +215,10 @@ int Server::op_getattr(const Request& q, Reply& r) {
     Handle* h = find(q.fh, false);
     if (!h) h = find(q.fh, true);
     if (!h) return EBADF;
-    if (h->empty) return stat_reply(paths_.root_fd(), "", r) ? EBADF : 0;
+    if (h->empty) {
+      r.attr = h->attr;
+      return 0;
+    }
     return stat_reply(h->raw_fd(), "", r);
   }
   Located l;
@@ -234,6 +238,7 @@ int Server::op_opendir(const Request& q, Reply& r) {
   h.top = split_path(q.path).empty();
   if (l.own_mfs) {
     h.empty = true;
+    h.attr = to_attr(st);
   } else {
     int fd = sys_openat2(l.dir.get(), nm(l), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0) return -fd;

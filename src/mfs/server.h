@@ -7,7 +7,8 @@
 //
 // Handles: fh is a server-local u64, never an fd number; it increases monotonically from 1, so a
 // released or unknown fh is EBADF. readdir lists neither "." nor ".." (the client adds them);
-// its cookie is the position after an entry (0: from the start). Paths and exclusions:
+// its cookie is the position after an entry (0: from the start); a reply holds entries up to
+// max_bytes of reply, but always at least one (eof: none left). Paths and exclusions:
 // path_resolver.h. nomfs: every request is answered EACCES.
 //
 // Malformed frames: a request that does not decode is logged and answered EPROTO when its id can

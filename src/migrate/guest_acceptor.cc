@@ -1,11 +1,14 @@
 #include "migrate/guest_acceptor.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -24,6 +27,21 @@ constexpr wire::Duration kFirstFrameTimeout{10000};
 
 auto log() { return log::get("guest"); }
 
+// A forked child that became a /mfs file server names itself so (PR_SET_NAME): it is not a
+// guest for the counts (gossip, mosctl, the shutdown drain), though SIGUSR1 still ends it.
+constexpr char kMfsComm[] = "omx-mfs";
+
+bool is_mfs_child(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/comm", static_cast<int>(pid));
+  FILE* f = std::fopen(path, "re");
+  if (!f) return false;
+  char comm[32] = {};
+  bool mfs = std::fgets(comm, sizeof comm, f) && std::string_view(comm).starts_with(kMfsComm);
+  std::fclose(f);
+  return mfs;
+}
+
 // A forked child holds a copy of every fd omxd had (close-on-exec does not apply: there is no
 // exec): its listening sockets, event loop, state directory. Kept, a guest that outlives omxd
 // (omxd stopped while it ran) keeps the control socket and the wire port bound: clients connect
@@ -39,6 +57,7 @@ void close_inherited_fds(int keep) {
                             const wire::SessionOwner& owner, const daemon::PeerAddress& peer,
                             const MfsOptions& mfs) {
   log::set_process_tag(fmt::format("node{} mfs{}", ch.node(), getpid()));
+  ::prctl(PR_SET_NAME, kMfsComm, 0, 0, 0);
   if (!(ch.features() & wire::kFeatureMfs)) {
     log()->warn("connection from {}: mfs request without the mfs feature", peer.to_string());
     _exit(2);
@@ -63,7 +82,7 @@ void close_inherited_fds(int keep) {
 
 [[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
                              const wire::Key& key, bool allow_root, bool blocked, bool closing,
-                             const std::string& control, const MfsOptions& mfs) {
+                             const std::string& control, const MfsOptions& mfs, bool guests_full) {
   // SIGUSR1 (mosctl expel, clean shutdown) arrives blocked from fork on (on_connection); the
   // guest's loop takes it once the body runs (guest.cc).
   close_inherited_fds(fd.get());
@@ -95,7 +114,18 @@ void close_inherited_fds(int keep) {
     log()->warn("connection from {}: {}", peer.to_string(), first.error().message());
     _exit(2);
   }
-  if (first->type == wire::MsgType::kMfsRequest) serve_mfs(*ch, *first, *owner, peer, mfs);
+  if (first->type == wire::MsgType::kMfsRequest) {
+    if (closing) {  // omxd is shutting down: no new file sessions (the client tries again later)
+      log()->info("mfs session from {} refused: shutting down", peer.to_string());
+      _exit(2);
+    }
+    serve_mfs(*ch, *first, *owner, peer, mfs);
+  }
+  if (first->type == wire::MsgType::kMigrateOffer && guests_full) {
+    log()->warn("refusing the offer from {}: {} guests already", peer.to_string(),
+                GuestAcceptor::kMaxGuests);
+    _exit(2);
+  }
   if (first->type != wire::MsgType::kMigrateOffer) {
     log()->warn("connection from {}: unexpected frame {}", peer.to_string(),
                 wire::msg_type_name(first->type));
@@ -109,7 +139,7 @@ void close_inherited_fds(int keep) {
 
 void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) {
   if (children_.full()) {
-    log()->warn("refusing connection from {}: {} guests already", peer.to_string(), children_.size());
+    log()->warn("refusing connection from {}: {} children already", peer.to_string(), children_.size());
     return;
   }
   // The child starts with SIGUSR1 blocked: signal_all() may reach it as soon as it is in
@@ -118,10 +148,11 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
   sigprocmask(SIG_BLOCK, &usr1, &old_mask);
+  bool guests_full = guests() >= kMaxGuests;  // before fork: the child has no children to count
   pid_t pid = fork();
   if (pid == 0)
     child_main(std::move(fd), peer, node_id_, key_, allow_root_, blocked_ && blocked_(), closing_,
-               control_address_, MfsOptions{nomfs_ && nomfs_(), mfs_root_});
+               control_address_, MfsOptions{nomfs_ && nomfs_(), mfs_root_}, guests_full);
   int fork_errno = errno;
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   if (pid < 0) {
@@ -132,13 +163,25 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
   peers_[pid] = peer.to_string();
 }
 
+size_t GuestAcceptor::guests() {
+  children_.reap();
+  return static_cast<size_t>(std::count_if(children_.pids().begin(), children_.pids().end(),
+                                           [](pid_t p) { return !is_mfs_child(p); }));
+}
+
+bool GuestAcceptor::is_guest(pid_t pid) {
+  children_.reap();
+  return children_.pids().contains(pid) && !is_mfs_child(pid);
+}
+
 std::vector<std::string> GuestAcceptor::describe_guests() {
   children_.reap();
   std::erase_if(peers_, [&](const auto& e) { return !children_.pids().contains(e.first); });
   std::vector<std::string> out;
   for (pid_t p : children_.pids()) {
     auto it = peers_.find(p);
-    out.push_back(fmt::format("supervisor pid {} (connection from {})", p,
+    out.push_back(fmt::format("{} pid {} (connection from {})",
+                              is_mfs_child(p) ? "mfs server" : "supervisor", p,
                               it == peers_.end() ? "?" : it->second));
   }
   return out;

@@ -5,9 +5,11 @@
 // for a kMigrateOffer it becomes the guest supervisor of that process, which runs with the
 // owner's credentials; for a kMfsRequest it becomes a /mfs file server (mfs/server.h) with the
 // owner's credentials (uid 0 squashed to 65534 unless --mfs-root; mosctl nomfs: every request
-// refused with EACCES). Such file sessions count against kMaxGuests and end on SIGUSR1. A peer without the cluster key gets no further than the handshake. At
-// most kMaxGuests children run at once; further connections are refused. Once close() was
-// called (omxd shuts down cleanly) every offer is refused ("node N is shutting down").
+// refused with EACCES). A file server names itself omx-mfs, is not counted as a guest and ends
+// on SIGUSR1 like a guest. A peer without the cluster key gets no further than the handshake.
+// At most kMaxGuests guest supervisors and kMaxChildren children in all run at once; further
+// connections (or offers) are refused. Once close() was called (omxd shuts down cleanly) every
+// offer is refused ("node N is shutting down") and no file session starts.
 //
 // on_connection runs on omxd's event-loop thread; omxd must be single-threaded when it forks
 // (it is: one asio loop). Children are reaped by reap() (call it on SIGCHLD).
@@ -35,15 +37,19 @@ struct MfsOptions {
 class GuestAcceptor final : public daemon::ConnectionHandler {
  public:
   static constexpr size_t kMaxGuests = 256;
+  // Guests plus /mfs file sessions (design: 256 of each).
+  static constexpr size_t kMaxChildren = 2 * kMaxGuests;
   GuestAcceptor(uint32_t node_id, wire::Key key, bool allow_root)
-      : node_id_(node_id), key_(key), allow_root_(allow_root), children_(kMaxGuests) {}
+      : node_id_(node_id), key_(key), allow_root_(allow_root), children_(kMaxChildren) {}
   void on_connection(ScopedFd fd, const daemon::PeerAddress& peer) override;
   // Sends `sig` to every guest supervisor (SIGUSR1: go home, mosctl expel); returns how many.
   size_t signal_all(int sig);
-  size_t guests() { children_.reap(); return children_.size(); }
+  // Guest supervisors running (children that became /mfs file servers are not counted).
+  size_t guests();
   // Whether `pid` is a guest supervisor this acceptor forked, still running.
-  bool is_guest(pid_t pid) { children_.reap(); return children_.pids().contains(pid); }
-  // One line per guest supervisor still here: "supervisor pid P (connection from ADDR)".
+  bool is_guest(pid_t pid);
+  // One line per child still here: "supervisor pid P (connection from ADDR)", or
+  // "mfs server pid P (...)".
   std::vector<std::string> describe_guests();
   // From now on every migration offer is refused (omxd is shutting down).
   void close() { closing_ = true; }

@@ -39,6 +39,26 @@ log "root is squashed to 65534"
 mc write /tmp/mfs_root "x"
 [ "$(stat -c %u "$D/node2/tmp/mfs_root")" = 65534 ] || fail "root's file is owned by $(stat -c %u "$D/node2/tmp/mfs_root")"
 
+log "a session is a worker with the owner's credentials, not a guest"
+# mfs_worker_uids: the real, effective, saved, fs uids of node 2's file servers (comm omx-mfs)
+omxd2=$(json_get "$D/cluster.json" '[n["pid"] for n in j["nodes"] if n["id"] == 2][0]')
+mfs_worker_uids() {
+  local p
+  for p in $(pgrep -x omx-mfs -P "$omxd2"); do awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$p/status"; done
+}
+mc --uid 1000 --gid 1000 --hold 3 stat /tmp >/dev/null &
+BG_PIDS+=($!)
+for _ in $(seq 50); do [ -n "$(mfs_worker_uids)" ] && break; sleep 0.1; done
+[ "$(mfs_worker_uids)" = "1000 1000 1000 1000" ] || fail "worker uids: $(mfs_worker_uids)"
+guests=$(x "$D" 2 "$OMX" control guests | json_get /dev/stdin 'j["guests"]')
+[ "$guests" = 0 ] || fail "node 2 counts $guests guests during a file session"
+wait "${BG_PIDS[-1]}"
+mc --hold 3 stat /tmp >/dev/null &
+BG_PIDS+=($!)
+for _ in $(seq 50); do [ -n "$(mfs_worker_uids)" ] && break; sleep 0.1; done
+[ "$(mfs_worker_uids)" = "65534 65534 65534 65534" ] || fail "root's worker uids: $(mfs_worker_uids)"
+wait "${BG_PIDS[-1]}"
+
 log "statfs: node 2's true figures"
 read -r blocks bfree bavail frsize files < <(mc statfs /tmp)
 read -r dblocks dbfree dfrsize dfiles < <(x "$D" 2 stat -f -c '%b %f %S %c' /tmp)
@@ -67,4 +87,13 @@ x "$D" 2 "$OMX_BIN/mosctl" mfs
 mc --uid 1000 --gid 1000 stat /tmp/mfs_hello >/dev/null || fail "mosctl mfs did not serve again"
 mc --uid 1000 --gid 1000 unlink /tmp/mfs_hello
 [ ! -e "$D/node2/tmp/mfs_hello" ] || fail "unlink"
+
+log "mosctl expel ends file sessions too"
+mc --uid 1000 --gid 1000 --hold 20 stat /tmp >/dev/null &
+BG_PIDS+=($!)
+for _ in $(seq 50); do [ -n "$(mfs_worker_uids)" ] && break; sleep 0.1; done
+[ -n "$(mfs_worker_uids)" ] || fail "no file server for the held session"
+x "$D" 2 "$OMX_BIN/mosctl" expel >/dev/null
+for _ in $(seq 50); do [ -z "$(mfs_worker_uids)" ] && break; sleep 0.1; done
+[ -z "$(mfs_worker_uids)" ] || fail "the file server outlived mosctl expel"
 echo PASS

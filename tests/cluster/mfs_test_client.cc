@@ -1,7 +1,8 @@
 // mfs_test_client: one /mfs request to another node's omxd, for tests/cluster/mfs_server_test.sh.
 // Holds the cluster key (root's), so it states the session owner itself, as omx mfs serve will.
 //
-//   mfs_test_client --key FILE --host ADDR [--port 4660] [--uid U --gid G] OP PATH [DATA]
+//   mfs_test_client --key FILE --host ADDR [--port 4660] [--uid U --gid G] [--hold S] OP PATH [DATA]
+//     (--hold: keep the session open S seconds after the request)
 //     write PATH DATA   create (O_CREAT|O_TRUNC, 0644), write DATA at 0, release; prints nothing
 //     read PATH         open, read up to 1 MiB, release; prints the bytes
 //     stat PATH         prints "size MODE(octal) uid gid"
@@ -12,6 +13,7 @@
 // Exit: 0 ok, 1 the server answered an errno (printed as "errno N NAME" on stderr), 2 usage or
 // transport error.
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -33,6 +35,7 @@ struct Args {
   std::string key, host, op, path, data;
   uint16_t port = 4660;
   uint32_t uid = 0, gid = 0;
+  unsigned hold = 0;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -54,6 +57,7 @@ Args parse(int argc, char** argv) {
     else if (s == "--port") a.port = static_cast<uint16_t>(std::stoul(val()));
     else if (s == "--uid") a.uid = static_cast<uint32_t>(std::stoul(val()));
     else if (s == "--gid") a.gid = static_cast<uint32_t>(std::stoul(val()));
+    else if (s == "--hold") a.hold = static_cast<unsigned>(std::stoul(val()));
     else pos.push_back(s);
   }
   if (a.key.empty() || a.host.empty() || pos.size() < 2) usage("usage: --key F --host A OP PATH");
@@ -154,5 +158,7 @@ int main(int argc, char** argv) {
   if (!ch->send(wire::MsgType::kSessionOwner, wire::encode_owner(owner)).ok()) usage("send owner");
   Client c(std::move(*ch));
   run(c, a);
+  std::fflush(stdout);
+  if (a.hold) ::sleep(a.hold);
   return 0;
 }

@@ -3,6 +3,8 @@
 // Needs root (to set up files of several owners and to switch credentials): skipped otherwise.
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -37,6 +39,16 @@ std::string slurp(const std::string& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// How the server child starts.
+struct Start {
+  bool nomfs = false;
+  uint32_t uid = 0;
+  bool mount_mfs = false;       // a fuse.omxmfs mount nobody serves on dir_/mfs (own namespace)
+  bool mount_proc = false;      // proc mounted on dir_/pmnt (own namespace)
+  const char* fault = nullptr;  // OMX_FAULT in the server
+  std::chrono::milliseconds idle = std::chrono::seconds(20);
+};
+
 class MfsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -65,7 +77,26 @@ class MfsServerTest : public ::testing::Test {
     if (!dir_.empty()) fs::remove_all(dir_);
   }
 
-  void start(bool nomfs = false, uint32_t uid = 0) {
+  // In the server child, before it drops root: a private mount namespace with a FUSE mount of
+  // type fuse.omxmfs on dir_/mfs whose /dev/fuse fd nobody reads. Any request the server sent
+  // to it would hang forever.
+  static bool mount_dead_mfs(const std::string& at) {
+    if (::unshare(CLONE_NEWNS) != 0) return false;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+    int fd = ::open("/dev/fuse", O_RDWR | O_CLOEXEC);
+    if (fd < 0) return false;
+    std::string opts = "fd=" + std::to_string(fd) +
+                       ",rootmode=40000,user_id=0,group_id=0,allow_other";
+    return ::mount("omxmfs", at.c_str(), "fuse.omxmfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0;
+  }
+
+  static bool mount_proc_at(const std::string& at) {
+    if (::unshare(CLONE_NEWNS) != 0) return false;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+    return ::mount("proc", at.c_str(), "proc", 0, nullptr) == 0;
+  }
+
+  void start(Start how = Start{}) {
     int sv[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     wire::Key key = wire::generate_key();
@@ -74,15 +105,18 @@ class MfsServerTest : public ::testing::Test {
     if (pid_ == 0) {
       ::close(sv[0]);
       alarm(60);
+      if (how.fault) ::setenv("OMX_FAULT", how.fault, 1);
+      if (how.mount_mfs && !mount_dead_mfs(dir_ + "/mfs")) _exit(6);
+      if (how.mount_proc && !mount_proc_at(dir_ + "/pmnt")) _exit(7);
       auto ch = wire::Channel::establish(ScopedFd(sv[1]), wire::Role::kResponder, key, 2, 5s);
       if (!ch.ok()) _exit(3);
-      if (!become_owner(wire::SessionOwner{uid, uid, {}}, false).ok()) _exit(4);
+      if (!become_owner(wire::SessionOwner{how.uid, how.uid, {}}, false).ok()) _exit(4);
       auto first = ch->recv(10s);
       if (!first.ok()) _exit(5);
       ChannelTransport t(*ch);
       MfsServerConfig cfg;
-      cfg.nomfs = nomfs;
-      cfg.idle = 20s;
+      cfg.nomfs = how.nomfs;
+      cfg.idle = how.idle;
       _exit(run_server(t, *first, cfg));
     }
     ::close(sv[1]);
@@ -307,7 +341,7 @@ TEST_F(MfsServerTest, CreateWriteReadReleaseAndStaleFh) {
   EXPECT_EQ(call(c).err, EEXIST);
 }
 
-TEST_F(MfsServerTest, NamesAndMetadata) {
+TEST_F(MfsServerTest, Names) {
   Request m;
   m.op = Op::kMkdir;
   m.path = p("own/d");
@@ -348,6 +382,17 @@ TEST_F(MfsServerTest, NamesAndMetadata) {
   Reply lr = call(l);
   ASSERT_EQ(lr.err, 0);
   EXPECT_EQ(lr.attr.nlink, 2u);
+  EXPECT_EQ(path_op(Op::kUnlink, p("own/y2")).err, 0);
+  EXPECT_FALSE(fs::exists(p("own/y2")));
+  EXPECT_EQ(path_op(Op::kRmdir, p("own/d")).err, 0);
+  EXPECT_FALSE(fs::exists(p("own/d")));
+  EXPECT_EQ(path_op(Op::kRmdir, p("own")).err, EACCES);  // dir_ is root's
+  EXPECT_EQ(path_op(Op::kUnlink, p("own")).err, EISDIR);
+}
+
+TEST_F(MfsServerTest, Metadata) {
+  std::ofstream(p("own/y")) << "12345";
+  ASSERT_EQ(::chown(p("own/y").c_str(), kSquashedUid, kSquashedGid), 0);
   Request ch;
   ch.op = Op::kChmod;
   ch.path = p("own/y");
@@ -378,12 +423,6 @@ TEST_F(MfsServerTest, NamesAndMetadata) {
   EXPECT_EQ(after.st_atim.tv_sec, 1000);
   EXPECT_EQ(after.st_atim.tv_nsec, 5);
   EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
-  EXPECT_EQ(path_op(Op::kUnlink, p("own/y2")).err, 0);
-  EXPECT_FALSE(fs::exists(p("own/y2")));
-  EXPECT_EQ(path_op(Op::kRmdir, p("own/d")).err, 0);
-  EXPECT_FALSE(fs::exists(p("own/d")));
-  EXPECT_EQ(path_op(Op::kRmdir, p("own")).err, EACCES);  // dir_ is root's
-  EXPECT_EQ(path_op(Op::kUnlink, p("own")).err, EISDIR);
 }
 
 TEST_F(MfsServerTest, StatfsHasTrueFigures) {
@@ -429,7 +468,7 @@ TEST_F(MfsServerTest, ReaddirPagesWithCookies) {
 
 TEST_F(MfsServerTest, NomfsAnswersEaccesToEverything) {
   stop();
-  start(/*nomfs=*/true, 1000);
+  start({.nomfs = true, .uid = 1000});
   EXPECT_EQ(path_op(Op::kGetattr, p("public")).err, EACCES);
   EXPECT_EQ(path_op(Op::kStatfs, "/").err, EACCES);
   EXPECT_EQ(open(p("public"), O_RDONLY).err, EACCES);
@@ -440,6 +479,130 @@ TEST_F(MfsServerTest, ClosesWhenThePeerCloses) {
   int status = stop();
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(MfsServerTest, OwnMfsMountShowsEmptyAndIsNeverAsked) {
+  if (::access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/fuse";
+  stop();
+  fs::create_directory(p("mfs"));
+  start({.mount_mfs = true});
+  Reply a = path_op(Op::kGetattr, p("mfs"));
+  ASSERT_EQ(a.err, 0);
+  EXPECT_TRUE(S_ISDIR(a.attr.mode));
+  Reply d = path_op(Op::kOpendir, p("mfs"));
+  ASSERT_EQ(d.err, 0);
+  Request q;
+  q.op = Op::kReaddir;
+  q.fh = d.fh;
+  q.max_bytes = kMaxReaddir;
+  Reply rd = call(q);
+  ASSERT_EQ(rd.err, 0);
+  EXPECT_TRUE(rd.entries.empty());
+  EXPECT_TRUE(rd.eof);
+  Request g;
+  g.op = Op::kGetattr;
+  g.path = p("mfs");
+  g.fh = d.fh;
+  EXPECT_EQ(call(g).attr.mode, a.attr.mode);
+  EXPECT_EQ(path_op(Op::kGetattr, p("mfs/1")).err, ENOENT);
+  EXPECT_EQ(path_op(Op::kGetattr, p("mfs/1/tmp/x")).err, ENOENT);
+  EXPECT_EQ(open(p("mfs/1/tmp/x"), O_RDONLY).err, ENOENT);
+  Reply sf = path_op(Op::kStatfs, p("mfs"));
+  ASSERT_EQ(sf.err, 0);
+  EXPECT_EQ(sf.statfs.blocks, 0u);
+  EXPECT_EQ(path_op(Op::kRmdir, p("mfs")).err, EBUSY);
+  // The parent still lists it.
+  Reply pd = path_op(Op::kOpendir, dir_);
+  ASSERT_EQ(pd.err, 0);
+  q.fh = pd.fh;
+  Reply prd = call(q);
+  ASSERT_EQ(prd.err, 0);
+  bool found = false;
+  for (auto& e : prd.entries) found |= e.name == "mfs";
+  EXPECT_TRUE(found);
+}
+
+TEST_F(MfsServerTest, ProcMountedElsewhereIsNotThere) {
+  stop();
+  fs::create_directory(p("pmnt"));
+  start({.mount_proc = true});
+  EXPECT_EQ(path_op(Op::kGetattr, p("pmnt")).err, ENOENT);
+  EXPECT_EQ(path_op(Op::kGetattr, p("pmnt/self/status")).err, ENOENT);
+  EXPECT_EQ(open(p("pmnt/self/status"), O_RDONLY).err, ENOENT);
+  EXPECT_EQ(path_op(Op::kOpendir, p("pmnt")).err, ENOENT);
+  Reply d = path_op(Op::kOpendir, dir_);
+  ASSERT_EQ(d.err, 0);
+  Request q;
+  q.op = Op::kReaddir;
+  q.fh = d.fh;
+  q.max_bytes = kMaxReaddir;
+  Reply rd = call(q);
+  ASSERT_EQ(rd.err, 0);
+  for (auto& e : rd.entries) EXPECT_NE(e.name, "pmnt");
+}
+
+TEST_F(MfsServerTest, FaultLostReplyAndCrash) {
+  stop();
+  start({.fault = "mfs.server.reply@2"});
+  EXPECT_EQ(path_op(Op::kGetattr, "/").err, 0);
+  Request q;
+  q.op = Op::kGetattr;
+  q.path = "/";
+  q.id = 1000;
+  ASSERT_TRUE(ch_->send(wire::MsgType::kMfsRequest, encode_request(q)).ok());
+  auto lost = ch_->recv(500ms);
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, ErrorCode::kTimeout);
+  EXPECT_EQ(path_op(Op::kGetattr, "/").err, 0);  // the session goes on
+  stop();
+  start({.fault = "mfs.server.crash"});
+  ASSERT_TRUE(ch_->send(wire::MsgType::kMfsRequest, encode_request(q)).ok());
+  auto gone = ch_->recv(10s);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_TRUE(wire::is_peer_closed(gone.error())) << gone.error().message();
+  int status = stop();
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+TEST_F(MfsServerTest, IdleSessionCloses) {
+  stop();
+  start({.idle = 300ms});
+  EXPECT_EQ(path_op(Op::kGetattr, "/").err, 0);
+  auto f = ch_->recv(5s);  // nothing more is asked: the server closes after 300 ms
+  ASSERT_FALSE(f.ok());
+  EXPECT_TRUE(wire::is_peer_closed(f.error())) << f.error().message();
+  int status = stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST_F(MfsServerTest, OneMebibyteWritesAndReads) {
+  Request c;
+  c.op = Op::kCreate;
+  c.path = p("own/big");
+  c.flags = O_RDWR | O_CREAT;
+  c.mode = 0600;
+  Reply cr = call(c);
+  ASSERT_EQ(cr.err, 0);
+  Request w;
+  w.op = Op::kWrite;
+  w.fh = cr.fh;
+  w.data.resize(kMaxWrite);
+  for (size_t i = 0; i < w.data.size(); ++i) w.data[i] = static_cast<uint8_t>(i * 7);
+  ASSERT_EQ(call(w).written, kMaxWrite);
+  Request rd;
+  rd.op = Op::kRead;
+  rd.fh = cr.fh;
+  rd.size = kMaxRead;
+  Reply rr = call(rd);
+  ASSERT_EQ(rr.err, 0);
+  EXPECT_EQ(rr.data, w.data);
+  Request t;
+  t.op = Op::kTruncate;
+  t.path = p("own/big");
+  t.fh = cr.fh;
+  t.size = 10;
+  ASSERT_EQ(call(t).err, 0);
+  EXPECT_EQ(fs::file_size(p("own/big")), 10u);
 }
 
 TEST(MfsOwner, RootIsSquashedUnlessAllowed) {
