@@ -221,6 +221,10 @@ int main(int argc, char** argv) {
   // from it leave, new ones join (down until heard from). After setpe -off only self is left.
   (*d)->live_map().on_map_changed(
       [&members](const cluster::MapChange& c) { members.set_map(c.new_map); });
+  if (!opts.mfs_mount.empty() && !key) {
+    std::fprintf(stderr, "omxd: --mfs-mount needs --key (the /mfs client opens authenticated sessions)\n");
+    return 2;
+  }
   if (!opts.mfs_mount.empty()) {
     if (auto st = mfs_child.start(opts.mfs_mount); !st.ok())
       log::get("omxd")->error("/mfs: {}", st.error().message());
