@@ -140,6 +140,17 @@ out=$(xt 1 10 ls /mfs/3/tmp 2>&1) && fail "ls of a dead node worked: $out"
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -lt 2500 ] || fail "the dead node took $ms ms to fail"
 [ "$(xt 1 5 ls /mfs/2/tmp/app)" = /mfs/2/tmp/app ] || fail "node 2 no longer served"
+for i in $(seq 150); do
+  xt 1 5 "$OMX" control nodes | grep -q '"id":3,[^}]*"state":"down"' && break
+  [ "$i" -lt 150 ] || fail "node 1 never saw node 3 down"
+  sleep 0.1
+done
+sleep 1.2  # the client's node table follows omxd's within a second
+t0=$(date +%s%N)
+out=$(xt 1 10 ls /mfs/3/tmp 2>&1) && fail "ls of a down node worked: $out"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[[ $out == *"Host is down"* ]] && [ "$ms" -lt 1000 ] || fail "down node: '$out' after $ms ms"
+xt 1 5 ls /mfs | grep -qx 3 || fail "a down node is no longer listed in /mfs"
 mfs_pid() { xt "$1" 5 "$OMX" mfs status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'; }
 # mounted_within NODE TENTHS: /mfs/1 of NODE answers within TENTHS x 0.1 s
 mounted_within() {
