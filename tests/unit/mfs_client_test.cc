@@ -277,5 +277,22 @@ TEST(MfsContext, ADeputyIsWhereItsBodyRuns) {
   reap(p);
 }
 
+TEST(MfsContext, AGuestBodyIsHereWithItsOwnHome) {
+  ProcessRegistry reg(1);
+  MfsContext ctx(1, reg);
+  reg.set_guest_check([](pid_t) { return true; });
+  pid_t body = sleeper();
+  Caller sup{::getpid(), 0, 0};
+  auto r = reg.on_guest_started({{"body", body}, {"home", 5}, {"home_pid", 77}, {"uid", 0}}, sup);
+  ASSERT_TRUE(r.value("ok", false)) << r.dump();
+  auto w = ctx.whois(body);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->here, 1u);
+  EXPECT_EQ(w->home, 5u);
+  EXPECT_EQ(w->lastexec, 5u);
+  EXPECT_EQ(w->selected, 5u);
+  reap(body);
+}
+
 }  // namespace
 }  // namespace omx::daemon
