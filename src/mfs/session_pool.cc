@@ -1,5 +1,7 @@
 #include "mfs/session_pool.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -45,6 +47,7 @@ SessionPool::Lease::~Lease() {
   if (s_) pool_->release(s_, failed_);
 }
 uint64_t SessionPool::Lease::session_id() const { return s_->id; }
+uint32_t SessionPool::Lease::node() const { return s_->node; }
 bool SessionPool::Lease::reused() const { return s_->reused; }
 wire::Channel& SessionPool::Lease::channel() { return *s_->ch; }
 void SessionPool::Lease::add_handle(int delta) {
@@ -68,9 +71,14 @@ Result<wire::Channel> SessionPool::connect(uint32_t node, const wire::SessionOwn
   opts.app_features = kFeatureMfs;
   auto ch = wire::Channel::connect(where->addr, where->port, key_, self_, kConnectTimeout, opts);
   if (!ch.ok()) {
+    if (ch.error().code == ErrorCode::kTimeout) suspect(node);
     log()->info("node {} ({}:{}): {}", node, where->addr, where->port, ch.error().message());
     return errno_error(EHOSTDOWN, fmt::format("connect to node {}", node));
   }
+  // A request the peer's kernel does not acknowledge within 2 s (node gone, link cut) aborts
+  // the connection, rather than waiting for membership to call the node down.
+  int user_timeout_ms = static_cast<int>(kUnackedTimeout.count());
+  ::setsockopt(ch->fd(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
   if (!(ch->features() & kFeatureMfs))
     return errno_error(EPROTONOSUPPORT, fmt::format("node {} does not serve /mfs", node));
   if (auto st = ch->send(wire::MsgType::kSessionOwner, wire::encode_owner(owner)); !st.ok())
@@ -78,11 +86,23 @@ Result<wire::Channel> SessionPool::connect(uint32_t node, const wire::SessionOwn
   return ch;
 }
 
+void SessionPool::suspect(uint32_t node) {
+  {
+    std::lock_guard lock(mu_);
+    unreachable_until_[node] = Clock::now() + kSuspectFor;
+  }
+  mark_down(node);  // its other sessions would hang the same way
+}
+
 Result<SessionPool::Lease> SessionPool::get(uint32_t node, const wire::SessionOwner& owner) {
   if (auto where = lookup_(node); !where || !where->up)
     return errno_error(EHOSTDOWN, fmt::format("node {} is {}", node, where ? "down" : "unknown"));
   auto key = key_of(node, owner);
   std::unique_lock lock(mu_);
+  if (auto it = unreachable_until_.find(node); it != unreachable_until_.end()) {
+    if (Clock::now() < it->second) return errno_error(EHOSTDOWN, fmt::format("node {} unreachable", node));
+    unreachable_until_.erase(it);
+  }
   auto deadline = Clock::now() + kWaitForLease;
   for (;;) {
     size_t of_key = connecting_[key];
@@ -150,21 +170,26 @@ void SessionPool::release(Session* s, bool failed) {
   cv_.notify_all();
 }
 
+Error SessionPool::lost(Lease& lease, Error e) {
+  lease.fail();
+  auto where = lookup_(lease.node());
+  bool unacked = e.code == ErrorCode::kSys && e.err == ETIMEDOUT;  // TCP_USER_TIMEOUT
+  if (unacked) suspect(lease.node());
+  if (!where || !where->up || unacked)  // cut by mark_down, the node left, or unreachable
+    return errno_error(EHOSTDOWN, fmt::format("node {} went down: {}", lease.node(), e.message()));
+  return e;
+}
+
 Result<Reply> SessionPool::call(Lease& lease, Request r) {
   {
     std::lock_guard lock(mu_);
     r.id = next_request_++;
   }
   wire::Channel& ch = lease.channel();
-  if (auto st = ch.send(wire::MsgType::kMfsRequest, encode_request(r)); !st.ok()) {
-    lease.fail();
-    return st.error();
-  }
+  if (auto st = ch.send(wire::MsgType::kMfsRequest, encode_request(r)); !st.ok())
+    return lost(lease, st.error());
   auto f = ch.recv(kReplyTimeout);
-  if (!f.ok()) {
-    lease.fail();  // a late reply would be taken for the next request's
-    return f.error();
-  }
+  if (!f.ok()) return lost(lease, f.error());  // a late reply would be taken for the next one's
   if (f->type != wire::MsgType::kMfsReply) {
     lease.fail();
     return make_error(ErrorCode::kProtocol, fmt::format("mfs: frame 0x{:04x} instead of a reply",

@@ -12,8 +12,11 @@
 //
 // Nodes come from `lookup` (the client's copy of omxd's node table): unknown or down ->
 // EHOSTDOWN at once, no connect attempted; connect + handshake time out after 1 s (then
-// EHOSTDOWN too). mark_down(node) shuts the sockets of every session to a node that went down,
-// so threads blocked in a recv on it return at once.
+// EHOSTDOWN too); a sent request the peer's kernel leaves unacknowledged for 2 s
+// (TCP_USER_TIMEOUT: node gone or link cut) ends the session with EHOSTDOWN, and the node
+// then answers EHOSTDOWN at once for 3 s (kSuspectFor) without a connect. mark_down(node)
+// shuts the sockets of every session to a node that went down, so threads blocked in a recv on
+// it return at once (with EHOSTDOWN).
 //
 // call(): one request/reply round trip on a lease (ids checked; a stale idle session whose peer
 // has gone is retried once on a fresh one, before anything reached a server).
@@ -59,6 +62,8 @@ class SessionPool {
   static constexpr size_t kMaxOpen = 128;
   static constexpr std::chrono::seconds kIdle{30};
   static constexpr std::chrono::milliseconds kConnectTimeout{1000};
+  static constexpr std::chrono::milliseconds kUnackedTimeout{2000};  // TCP_USER_TIMEOUT
+  static constexpr std::chrono::seconds kSuspectFor{3};  // EHOSTDOWN at once after that
   static constexpr std::chrono::seconds kReplyTimeout{60};
   static constexpr std::chrono::seconds kWaitForLease{30};
 
@@ -70,6 +75,7 @@ class SessionPool {
     Lease& operator=(Lease&&) = delete;
     ~Lease();
     uint64_t session_id() const;
+    uint32_t node() const;
     bool reused() const;
     wire::Channel& channel();
     // The channel is broken: the session is closed when the lease ends.
@@ -102,6 +108,11 @@ class SessionPool {
  private:
   Result<wire::Channel> connect(uint32_t node, const wire::SessionOwner& owner);
   void release(Session* s, bool failed);
+  // A lease's channel broke: fail it; EHOSTDOWN when its node is now down, else e.
+  Error lost(Lease& lease, Error e);
+  // node did not answer (connect or TCP_USER_TIMEOUT): EHOSTDOWN at once for kSuspectFor, its
+  // sessions cut.
+  void suspect(uint32_t node);
 
   uint32_t self_;
   wire::Key key_;
@@ -111,6 +122,7 @@ class SessionPool {
   std::map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::map<std::tuple<uint32_t, uint32_t, uint32_t, std::vector<uint32_t>>, size_t> connecting_;
   size_t connecting_total_ = 0;
+  std::map<uint32_t, std::chrono::steady_clock::time_point> unreachable_until_;
   uint64_t next_id_ = 1;
   uint64_t next_request_ = 1;
 };

@@ -5,7 +5,7 @@
 # (EACCES), a node that is gone (an error within 2 s, no hang), and the magic links here, home
 # and selected, for an ordinary and for a migrated process (the deputy's forwarded readlink of
 # /mfs/here answers the node the body runs on); the client restarted after a crash, a stopped
-# client not hanging omxd, omx mfs umount and mount.
+# client not hanging omxd, omx mfs umount and mount, a node cut off the network.
 source "$(dirname "$0")/lib.sh"
 need_root
 [ -c /dev/fuse ] || skip "no /dev/fuse"
@@ -178,4 +178,15 @@ for i in $(seq 50); do xt 1 2 grep -q fuse.omxmfs /proc/self/mountinfo || break;
 [[ $(xt 1 5 "$OMX" mfs status) == *"not running"* ]] || fail "status after umount"
 xt 1 5 "$OMX" mfs mount
 mounted_within 1 50 || fail "node 1: /mfs not back after omx mfs mount"
+
+log "a node cut off the network (its link down): EHOSTDOWN within ~2 s, then at once"
+[ "$(xt 1 5 cat /mfs/2/tmp/app | wc -l)" = 400 ] || fail "node 2 through the new client"
+ip netns exec "omx${c}n2" ip link set eth0 down
+for round in 1 2; do
+  t0=$(date +%s%N)
+  out=$(xt 1 10 cat /mfs/2/tmp/app 2>&1) && fail "read from a cut-off node worked"
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  limit=3500; [ $round = 1 ] || limit=1000
+  [[ $out == *"Host is down"* ]] && [ "$ms" -lt $limit ] || fail "cut-off node, round $round: '$out' after $ms ms"
+done
 log "ok"

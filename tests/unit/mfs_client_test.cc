@@ -175,8 +175,9 @@ TEST(SessionPool, MarkDownCutsSessionsAndLostSessionsAnswerEio) {
   wire::Key key = wire::generate_key();
   FakeServer server(key);
   uint16_t port = server.port();
-  SessionPool pool(1, key, [port](uint32_t) -> std::optional<NodeAddress> {
-    return NodeAddress{"127.0.0.1", port, true};
+  std::atomic<bool> up{true};
+  SessionPool pool(1, key, [port, &up](uint32_t) -> std::optional<NodeAddress> {
+    return NodeAddress{"127.0.0.1", port, up.load()};
   });
   wire::SessionOwner o{1000, 1000, {}};
   uint64_t id = 0;
@@ -186,11 +187,14 @@ TEST(SessionPool, MarkDownCutsSessionsAndLostSessionsAnswerEio) {
     id = l->session_id();
     l->add_handle(1);  // an open file pins it
   }
+  up = false;
   pool.mark_down(2);
   {
     auto l = pool.get_session(id);
     ASSERT_TRUE(l.ok());
-    EXPECT_FALSE(pool.call(*l, getattr()).ok());
+    auto r = pool.call(*l, getattr());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(error_errno(r.error()), EHOSTDOWN);
   }
   auto lost = pool.get_session(id);
   ASSERT_FALSE(lost.ok());
