@@ -33,6 +33,7 @@ struct SessionPool::Session {
   bool reused = false;  // the current lease is not the session's first
   int handles = 0;
   Clock::time_point last = Clock::now();
+  Clock::time_point born = Clock::now();
 };
 
 Error errno_error(int err, std::string what) { return sys_error(std::move(what), 0, err); }
@@ -229,7 +230,7 @@ void SessionPool::close_idle() {
   std::erase_if(sessions_, [&](const auto& e) {
     const Session& s = *e.second;
     if (s.busy || s.handles > 0) return false;
-    if (s.dead || now - s.last > kIdle) return true;
+    if (s.dead || now - s.last > kIdle || now - s.born > kMaxAge) return true;
     auto where = lookup_(s.node);
     return !where || !where->up;
   });

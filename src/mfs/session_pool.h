@@ -6,9 +6,10 @@
 // Leases are exclusive (a Channel is blocking and not thread-safe): get() hands out an idle
 // session of the key or opens a new one (up to kPerKey per key, kMaxOpen in all), else waits.
 // A server's file handles belong to the worker of one session, so an open file pins its
-// session: get_session(id) leases exactly that one (waiting while it is busy), and idle close
-// (kIdle) spares sessions with handles. A session whose channel failed is closed; if it still
-// had handles it stays as a dead entry and get_session() answers EIO until they are released.
+// session: get_session(id) leases exactly that one (waiting while it is busy); close_idle()
+// closes sessions idle for kIdle or older than kMaxAge, but never one with handles. A session
+// whose channel failed is closed; if it still had handles it stays as a dead entry and
+// get_session() answers EIO until they are released.
 //
 // Nodes come from `lookup` (the client's copy of omxd's node table): unknown or down ->
 // EHOSTDOWN at once, no connect attempted; connect + handshake time out after 1 s (then
@@ -61,6 +62,9 @@ class SessionPool {
   static constexpr size_t kPerKey = 4;
   static constexpr size_t kMaxOpen = 128;
   static constexpr std::chrono::seconds kIdle{30};
+  // A session without open handles is also closed at this age, so a server-side state fixed at
+  // session start (mosctl nomfs / mfs of the serving node) reaches busy users too.
+  static constexpr std::chrono::seconds kMaxAge{60};
   static constexpr std::chrono::milliseconds kConnectTimeout{1000};
   static constexpr std::chrono::milliseconds kUnackedTimeout{2000};  // TCP_USER_TIMEOUT
   static constexpr std::chrono::seconds kSuspectFor{3};  // EHOSTDOWN at once after that
