@@ -59,6 +59,10 @@
 #     record ages held by every node about every other, median/p99/max, against the simulator
 #     with the same parameters. Target (issue 3): the oldest record < 2 s.
 #
+# (h) /mfs throughput (bench/mfs_bench.sh, ~1 min): sequential and random read/write and small-file
+#     creates through /mfs/2 from node 1, against node 1's local disk and a raw TCP transfer of
+#     the same bytes, in the same run; ratios.
+#
 # (g) The thesis' experiments (shared/seeds/004_*, chapter 5: a render split into K fragments on
 #     an openMosix cluster; bench/thesis_bench.sh, ~9-12 min, --quick ~1-2 min): one job cut into K
 #     slices, each compressed by its own bzip2 -9 process started on node 1 by mosrun (POV-Ray 3.7
@@ -194,3 +198,5 @@ SERVERS=()
 if [ "$QUICK" = 1 ]; then bash "$SRC/membership_bench.sh" "$BUILD" --quick; else bash "$SRC/membership_bench.sh" "$BUILD"; fi
 echo
 if [ "$QUICK" = 1 ]; then bash "$SRC/thesis_bench.sh" "$BUILD" --quick; else bash "$SRC/thesis_bench.sh" "$BUILD"; fi
+echo
+if [ "$QUICK" = 1 ]; then bash "$SRC/mfs_bench.sh" "$BUILD" --quick; else bash "$SRC/mfs_bench.sh" "$BUILD"; fi

@@ -53,6 +53,9 @@ int cluster_up_cmd(const Args& args) {
   app.add_flag("--no-discovery", no_discovery,
                "nodes know each other from the map only (default: also multicast discovery, "
                "namespaced clusters)");
+  app.add_flag("--mfs", o.mfs,
+               "every node mounts the /mfs cluster file system in its own mount namespace "
+               "(root; creates /mfs on the host if missing)");
   app.add_option("--timeout", timeout_s, "seconds to wait for every omxd to be ready")
       ->check(CLI::Range(0.1, 600.0))
       ->capture_default_str();
@@ -168,7 +171,7 @@ int cluster_exec_cmd(const Args& args) {
 int cmd_cluster(const Args& args) {
   const char* usage =
       "usage: omx cluster up --nodes N --dir DIR [--omxd PATH] [--port P] [--cpu LIST]\n"
-      "                      [--no-discovery] [--timeout SEC]\n"
+      "                      [--no-discovery] [--mfs] [--timeout SEC]\n"
       "       omx cluster exec --dir DIR NODE -- CMD [ARGS...]\n"
       "       omx cluster down --dir DIR\n"
       "       omx cluster status --dir DIR [--json]\n";

@@ -45,5 +45,7 @@ int cmd_mps(const Args& args);      // cmd_ps.cc: openMosix mps (BSD ps with a N
 int cmd_mtop(const Args& args);     // cmd_mtop.cc: openMosix mtop (top with a NODE column)
 int cmd_mosmon(const Args& args);   // cmd_mosmon.cc: openMosix mosmon, the bar-chart monitor
 int cmd_status(const Args& args);   // cmd_status.cc: omx status, a one-screen cluster summary
+int cmd_mfs(const Args& args);      // cmd_mfs.cc: omx mfs serve|mount|umount|status (/mfs)
+int cmd_select(const Args& args);   // cmd_mfs.cc: omx select NODE [PID] (/mfs/selected)
 
 }  // namespace omx::cli

@@ -51,6 +51,8 @@ const Command kCommands[] = {
     {"ps", nullptr, cmd_ps, "the migratable processes of this node (home, where, lock, ...)"},
     {"mps", "mps", cmd_mps, "BSD-style ps with a NODE column (openMosix mps)"},
     {"mtop", "mtop", cmd_mtop, "top with a NODE column (openMosix mtop)"},
+    {"mfs", nullptr, cmd_mfs, "the /mfs cluster file system: serve|mount|umount|status"},
+    {"select", nullptr, cmd_select, "choose the node /mfs/selected names for a process"},
 };
 
 void usage(FILE* out) {

@@ -203,6 +203,7 @@ ClusterState plan_cluster(const std::string& dir, const UpOptions& o, const std:
   s.mode = ::geteuid() == 0 ? ClusterMode::kNamespaces : ClusterMode::kHost;
   s.port = o.port;
   s.discovery = o.discovery && s.mode == ClusterMode::kNamespaces;
+  s.mfs = o.mfs && s.mode == ClusterMode::kNamespaces;
   s.omxd = omxd;
   if (s.mode == ClusterMode::kNamespaces) s.hub_netns = hub_netns_name(index);
   for (int i = 1; i <= o.nodes; ++i) {
@@ -250,8 +251,12 @@ Result<ClusterState> cluster_up(const UpOptions& o, const Notify& notify) {
   if (s.mode == ClusterMode::kHost)
     notify(fmt::format("not root: all nodes share the host network namespace on 127.77.{}.x, "
                        "without private /tmp", s.index));
+  if (o.mfs && s.mode != ClusterMode::kNamespaces)
+    notify("not root: no /mfs (each node mounts it in its own mount namespace, which needs root)");
   InterruptGuard interrupts;
   Status st = write_files(s);
+  if (st.ok() && s.mfs && ::mkdir(kMfsMountPoint, 0755) != 0 && errno != EEXIST)
+    st = sys_error(fmt::format("mkdir {}", kMfsMountPoint));
   if (st.ok() && !o.cpus.empty()) st = make_cgroups(s, o.cpus);
   if (st.ok() && s.mode == ClusterMode::kNamespaces) st = build_network(s);
   if (st.ok()) st = interrupts.check();

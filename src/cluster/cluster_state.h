@@ -35,6 +35,9 @@ inline constexpr const char kNodeIfName[] = "eth0";
 inline constexpr const char kClusterFile[] = "cluster.json";
 inline constexpr const char kMapFile[] = "openmosix.map";
 inline constexpr const char kKeyFile[] = "cluster.key";
+// omx cluster up --mfs: each node mounts /mfs in its own mount namespace; the empty directory
+// is created on the host once if missing (the mount point must exist in every namespace).
+inline constexpr const char kMfsMountPoint[] = "/mfs";
 
 std::string hub_netns_name(int index);
 std::string node_netns_name(int index, NodeId node);
@@ -62,6 +65,7 @@ struct ClusterState {
   ClusterMode mode = ClusterMode::kHost;
   uint16_t port = 4660;
   bool discovery = false;  // nodes run omxd --discovery
+  bool mfs = false;        // nodes run omxd --mfs-mount /mfs (omx cluster up --mfs)
   std::string hub_netns;    // empty in host mode
   std::string omxd;         // the omxd binary started
   std::string registry;     // the index claim file (cluster_registry.h)

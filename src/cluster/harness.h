@@ -32,6 +32,7 @@ struct UpOptions {
   bool discovery = true;
   std::vector<double> cpus;  // --cpu: per-node CPU quota (cpu_cgroup.h); empty: none  // omxd --discovery (namespaced clusters only: loopback nodes share a netns)
   std::chrono::milliseconds timeout{10000};  // for every omxd to become ready
+  bool mfs = false;  // --mfs: every omxd mounts /mfs in its own mount namespace (root only)
 };
 
 // Prints one line of information for the user (e.g. "not root: ...").

@@ -116,6 +116,8 @@ std::vector<std::string> omxd_args(const ClusterState& c, const ClusterNode& n) 
           "--ready-fd", std::to_string(kReadyFdInChild)};
   if (c.discovery) args.push_back("--discovery");
   if (!n.cgroup.empty()) args.push_back("--load-cgroup");  // nodes share the machine
+  // --mfs: tests run as root, so root is served as root (as --allow-root-guests above).
+  if (c.mfs) args.insert(args.end(), {"--mfs-mount", kMfsMountPoint, "--mfs-root"});
   return args;
 }
 

@@ -15,6 +15,8 @@
 #include "cluster/node_map.h"
 #include "daemon/daemon.h"
 #include "daemon/guest_drain.h"
+#include "daemon/mfs_child.h"
+#include "daemon/mfs_context.h"
 #include "daemon/options.h"
 #include "daemon/control_address.h"
 #include "daemon/control_protocol.h"
@@ -113,6 +115,12 @@ int main(int argc, char** argv) {
   daemon::ProcessRegistry registry(opts.node_id);
   if (acceptor) registry.set_guest_check([acceptor](pid_t p) { return acceptor->is_guest(p); });
   registry.add_ops((*d)->control());
+  // /mfs: magic-path answers (mfs_whois, select) and the FUSE client child (op mfs).
+  daemon::MfsContext mfs_context(opts.node_id, registry);
+  mfs_context.add_ops((*d)->control());
+  daemon::MfsChild mfs_child((*d)->io(), daemon::omx_beside_self(), (*d)->control_address(),
+                             opts.state_dir.empty() ? "" : opts.state_dir + "/mfs.log");
+  mfs_child.add_ops((*d)->control());
   if (acceptor) {
     daemon::Daemon* dp = d->get();
     acceptor->set_block_check([dp] { return dp->settings().get().block; });
@@ -213,7 +221,16 @@ int main(int argc, char** argv) {
   // from it leave, new ones join (down until heard from). After setpe -off only self is left.
   (*d)->live_map().on_map_changed(
       [&members](const cluster::MapChange& c) { members.set_map(c.new_map); });
-  (*d)->on_shutdown([&members, &gossip] {
+  if (!opts.mfs_mount.empty() && !key) {
+    std::fprintf(stderr, "omxd: --mfs-mount needs --key (the /mfs client opens authenticated sessions)\n");
+    return 2;
+  }
+  if (!opts.mfs_mount.empty()) {
+    if (auto st = mfs_child.start(opts.mfs_mount); !st.ok())
+      log::get("omxd")->error("/mfs: {}", st.error().message());
+  }
+  (*d)->on_shutdown([&members, &gossip, &mfs_child] {
+    mfs_child.stop();
     members.stop();
     if (gossip) gossip->stop();
   });

@@ -66,6 +66,9 @@ void add_flags(CLI::App& app, DaemonOptions& o) {
   app.add_option("-m,--multicast-ttl", o.multicast_ttl, "multicast TTL (1: this link only)")
       ->check(CLI::Range(1, 255))
       ->capture_default_str();
+  app.add_option("--mfs-mount", o.mfs_mount,
+                 "mount the /mfs cluster file system at this absolute path (runs omx mfs serve; "
+                 "default: off)");
 }
 
 }  // namespace

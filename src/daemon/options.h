@@ -47,6 +47,8 @@ struct DaemonOptions {
   // omxd's own scheduling priority (nice): a node loaded with user processes must still answer
   // its supervisors and balance; guest supervisors and the bodies they host go back to 0.
   int nice = -5;
+  // /mfs: mount the cluster file system here (omx mfs serve as a child); empty: not at all.
+  std::string mfs_mount;
 };
 
 struct CommandLine {

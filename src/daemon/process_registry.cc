@@ -85,6 +85,11 @@ json ProcessRegistry::on_migrated(const json& req, const Caller& c) {
   e.reason = req.value("reason", "");
   if (e.reason.size() > 200) e.reason.resize(200);
   e.uid = c.uid;
+  if (e.to == self_) {
+    away_.erase(e.pid);
+  } else if (away_.size() < kMaxSupervisors || away_.count(e.pid)) {
+    away_[e.pid] = e.to;
+  }
   ring_.add(std::move(e));
   return ok_reply();
 }
@@ -124,6 +129,20 @@ json ProcessRegistry::on_procs() {
   size_t here = 0;
   for (const auto& [pid, n] : home_here_) here += n;
   return ok_reply({{"node", self_}, {"local_procs", here}, {"guests", guests}});
+}
+
+std::optional<uint32_t> ProcessRegistry::away_node(pid_t pid) {
+  std::erase_if(away_, [](const auto& e) { return !alive(e.first); });
+  auto it = away_.find(pid);
+  if (it == away_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<GuestBody> ProcessRegistry::find_body(pid_t body) {
+  prune();
+  for (const auto& [sup, g] : guests_)
+    if (g.body == body) return g;
+  return std::nullopt;
 }
 
 }  // namespace omx::daemon

@@ -32,6 +32,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -92,6 +93,11 @@ class ProcessRegistry {
   nlohmann::json on_guest_started(const nlohmann::json& req, const Caller& c);
   nlohmann::json on_procs();
 
+  // For /mfs magic paths (daemon/mfs_context.h): the node a process homed here runs on now, by
+  // the last "migrated" report for it (nullopt: here); and the guest body with local pid `body`.
+  std::optional<uint32_t> away_node(pid_t pid);
+  std::optional<GuestBody> find_body(pid_t body);
+
  private:
   void prune();
 
@@ -100,6 +106,7 @@ class ProcessRegistry {
   std::map<pid_t, uint32_t> home_here_;  // home supervisor pid -> its processes running here
   std::map<pid_t, GuestBody> guests_;    // guest supervisor pid -> its body
   MigrationRing ring_;
+  std::map<pid_t, uint32_t> away_;       // home pid -> node its body runs on (not here)
 };
 
 }  // namespace omx::daemon
