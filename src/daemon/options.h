@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -46,6 +47,10 @@ struct DaemonOptions {
   // omxd's own scheduling priority (nice): a node loaded with user processes must still answer
   // its supervisors and balance; guest supervisors and the bodies they host go back to 0.
   int nice = -5;
+  // DFSA (docs/mfs-dfsa-design.md §3): directories identical on every node that lists them
+  // (an NFS mount at the same path). Default: $OMX_DFSA_DIRS (colon-separated). omxd puts
+  // the list in its environment for its guest supervisors and answers op "dfsa" with it.
+  std::vector<std::string> dfsa_dirs;
 };
 
 struct CommandLine {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <memory>
 #include <set>
 #include <optional>
 
@@ -21,6 +22,8 @@
 #include "balance/node_views.h"
 #include "daemon/control_client.h"
 #include "migrate/balance_inputs.h"
+#include "migrate/dfsa_paths.h"
+#include "migrate/guest_dfsa.h"
 #include "migrate/image_codec.h"
 #include "migrate/marshal.h"
 #include "migrate/page_stream.h"
@@ -103,6 +106,10 @@ class Guest {
   int stop_as_ = 0;            // the job-control signal a SIGSTOP we sent stands for
   BalancePolicy policy_;
   std::chrono::steady_clock::time_point arrived_{}, next_balance_{}, next_stats_{};
+  // DFSA (guest_dfsa.h): home's shared directories from the offer; dfsa_ is made at the first
+  // trapped call when there are any.
+  std::vector<std::string> dfsa_home_dirs_;
+  std::unique_ptr<GuestDfsa> dfsa_;
 };
 
 int Guest::run(const wire::Frame& offer) {
@@ -123,6 +130,7 @@ int Guest::run(const wire::Frame& offer) {
 Status Guest::receive(const wire::Frame& offer_frame) {
   OMX_ASSIGN(Offer offer, decode_offer(offer_frame.payload));
   policy_ = offer.policy;
+  dfsa_home_dirs_ = offer.shared_dirs;
   if (cfg_.closing)
     return make_error(ErrorCode::kRefused, fmt::format("node {} is shutting down", cfg_.node_id));
   if (cfg_.blocked)
@@ -279,6 +287,45 @@ Result<bool> Guest::on_body_event(const proc::StopEvent& e) {
 Result<bool> Guest::on_seccomp() {
   OMX_ASSIGN(arch::Registers regs, body_.get_regs());
   int64_t nr = regs.syscall_no();
+  if (!dfsa_home_dirs_.empty()) {  // DFSA: data calls on lent fds run here (guest_dfsa.h)
+    if (!dfsa_) {
+      const char* here = std::getenv("OMX_DFSA_DIRS");  // set by omxd (--dfsa-dir)
+      auto dirs = effective_dirs(dfsa_home_dirs_, split_dir_list(here ? here : ""));
+      if (dirs.empty()) log()->info("DFSA off for home pid {}: no shared directory in common", home_pid_);
+      dfsa_ = std::make_unique<GuestDfsa>(body_, *mem_, ch_, std::move(dirs),
+                                          [this](const wire::Frame& f) -> Status {
+        if (f.type == MsgType::kSignal) {
+          OMX_ASSIGN(int sig, queue_signal(f.payload));
+          (void)sig;
+          return ok_status();
+        }
+        if (f.type == MsgType::kMigrateHome) {
+          home_requested_ = true;
+          return ok_status();
+        }
+        return make_error(ErrorCode::kProtocol, "unexpected frame during a DFSA exchange");
+      });
+    }
+    OMX_ASSIGN(GuestDfsa::Action act, dfsa_->on_call(regs));
+    for (const siginfo_t& si : dfsa_->take_deferred()) {  // taken off the queue: again
+      if (std::none_of(delivering_.begin(), delivering_.end(),
+                       [&](const siginfo_t& d) { return d.si_signo == si.si_signo; }))
+        delivering_.push_back(si);
+      ::syscall(SYS_tgkill, body_.pid(), body_.pid(), si.si_signo);
+    }
+    if (home_requested_ && act != GuestDfsa::Action::kLocal) {  // asked for meanwhile
+      home_requested_ = false;
+      return go_home("requested", regs, true);
+    }
+    if (act == GuestDfsa::Action::kLocal) {
+      OMX_TRY(body_.cont(0));
+      return false;
+    }
+    if (act == GuestDfsa::Action::kRestart) {
+      OMX_TRY(dfsa_->restart(regs));
+      return false;
+    }
+  }
   switch (nr) {
     case SYS_getpid:
     case SYS_gettid:
@@ -289,6 +336,11 @@ Result<bool> Guest::on_seccomp() {
       return false;
     case SYS_exit:
     case SYS_exit_group:
+      // Lent fds: offsets home and the body's copies closed (flushed) before home hears of it.
+      if (dfsa_) {
+        if (auto st = dfsa_->demote_all(regs); !st.ok())
+          log()->warn("home pid {}: DFSA at exit: {}", home_pid_, st.error().message());
+      }
       return report_exit(false, static_cast<int>(regs.arg(0) & 0xff));
     case SYS_kill:
     case SYS_tkill:
@@ -596,7 +648,17 @@ Result<bool> Guest::go_home(const std::string& reason, arch::Registers regs, boo
     regs.set_syscall_no(-1);
   }
   log()->info("home pid {} goes home: {}", home_pid_, reason);
-  Status st = send_home(reason, regs);
+  // DFSA: every lent fd goes back home first (a failure fails the move).
+  Status st = dfsa_ ? dfsa_->demote_all(regs) : ok_status();
+  if (dfsa_) {
+    for (const siginfo_t& si : dfsa_->take_deferred()) {
+      if (std::none_of(delivering_.begin(), delivering_.end(),
+                       [&](const siginfo_t& d) { return d.si_signo == si.si_signo; }))
+        delivering_.push_back(si);
+      ::syscall(SYS_tgkill, body_.pid(), body_.pid(), si.si_signo);
+    }
+  }
+  if (st.ok()) st = send_home(reason, regs);
   if (st.ok()) {
     kill(body_.pid(), SIGKILL);
     (void)body_.wait();
