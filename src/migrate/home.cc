@@ -371,7 +371,9 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
     }
     case MsgType::kFdQuery: {  // DFSA: what is the deputy's fd N (home_fd_query.h)
       OMX_ASSIGN(int32_t fd, decode_fd_query(f.payload));
-      return p.ch->send(MsgType::kFdInfo, encode(query_deputy_fd(p.deputy->pid(), fd)));
+      static const std::vector<std::string> kNone;
+      return p.ch->send(MsgType::kFdInfo,
+                        encode(query_deputy_fd(p.deputy->pid(), fd, dfsa_dirs_ ? *dfsa_dirs_ : kNone)));
     }
     case MsgType::kExit: {
       OMX_ASSIGN(ExitInfo ex, decode_exit(f.payload));

@@ -58,7 +58,7 @@ bool description_shared(pid_t deputy, int fd, dev_t dev, ino_t ino) {
 
 }  // namespace
 
-FdInfo query_deputy_fd(pid_t deputy, int fd) {
+FdInfo query_deputy_fd(pid_t deputy, int fd, const std::vector<std::string>& dirs) {
   FdInfo info;
   info.fd = fd;
   std::string link = fmt::format("/proc/{}/fd/{}", deputy, fd);
@@ -92,7 +92,7 @@ FdInfo query_deputy_fd(pid_t deputy, int fd) {
     fdinfo.ignore(1 << 20, '\n');
   }
   // Only a file DFSA could lend is worth the scan.
-  if (S_ISREG(st.st_mode) && !info.locked)
+  if (S_ISREG(st.st_mode) && !info.locked && path_under(info.path, dirs))
     info.shared = description_shared(deputy, fd, st.st_dev, st.st_ino);
   return info;
 }

@@ -17,8 +17,9 @@ namespace omx::migrate {
 
 // What fd `fd` of process `deputy` is. `shared` is set when another fd of the deputy or an fd
 // of another process (the calling supervisor excepted) holds the same open file description
-// (kcmp KCMP_FILE); processes we may not inspect are not seen.
-FdInfo query_deputy_fd(pid_t deputy, int fd);
+// (kcmp KCMP_FILE); processes we may not inspect are not seen. That scan of /proc is made only
+// for a regular file under one of `dirs` (home's shared directories): nothing else is lent.
+FdInfo query_deputy_fd(pid_t deputy, int fd, const std::vector<std::string>& dirs);
 
 // This node's shared directories as omxd reports them (op "dfsa"); empty when omxd does not
 // answer, has none, or is too old to know the op.
