@@ -16,6 +16,7 @@
 #   bzip2     a real program: `bzip2 -9 -c in > out.bz2` in a really shared directory (under
 #             /var/tmp, the same on every node), moved to node 2 while it runs: the output
 #             equals a native run's, and only a few calls were forwarded.
+#   off       (last) a cluster without --dfsa-dir: the promote case is all forwarded.
 #   fault     a cluster whose node 2 has OMX_FAULT=dfsa.promote,dfsa.demote: the first
 #             promotion fails (that fd stays forwarded); after half the copy `migrate PID
 #             home` fails at the demotion of the other (the process stays on node 2, nothing
@@ -158,5 +159,18 @@ grep -q "^end in=$SIZE out=$SIZE outsize=$SIZE$" "$T/out.fault" || bad "fault: o
 cmp -s "$D/node2/tmp/dfsa/out" "$D/in.ref" || cmp -s "$D/node1/tmp/dfsa/out" "$D/in.ref" ||
   bad "fault: out is whole on neither node"
 [ "$fwd" -gt 1000 ] || bad "fault: $fwd forwarded calls: the failed promotion should leave in forwarded"
-echo "forwarded calls: promote $fwd_promote, fault $fwd"
+fwd_fault=$fwd
+
+"$OMX" cluster down --dir "$D" >/dev/null 2>&1 || true
+log "off: a cluster without --dfsa-dir: everything is forwarded, as before DFSA"
+new_dir D
+up "$D" --nodes 2 >/dev/null
+T=$D/node1/tmp
+head -c $SIZE /dev/urandom > "$D/in.ref"
+run_case off dfsa 1 2
+cmp -s "$D/node1/tmp/dfsa/out" "$D/in.ref" || bad "off: node 1's out differs from in"
+[ "$(size_of "$D/node2/tmp/dfsa/out")" = 0 ] || bad "off: node 2's out was written"
+[ -d "$D/node1/tmp/dfsa/out.dir" ] && [ ! -e "$D/node2/tmp/dfsa/out.dir" ] || bad "off: path calls did not run at home"
+[ "$fwd" -gt 2048 ] || bad "off: only $fwd forwarded calls"
+echo "forwarded calls: promote $fwd_promote, fault $fwd_fault, off $fwd"
 finish
