@@ -19,6 +19,9 @@ enum class FdState : uint8_t { kUnknown = 0, kHome = 1, kLent = 2 };
 struct LentFd {
   std::string path;
   uint32_t flags = 0;  // the open flags used in the body
+  // Opened by the body here (a local open; home holds an O_PATH placeholder at the number),
+  // rather than lent from an fd home opened: going home reopens it there by path.
+  bool opened_here = false;
 };
 
 class FdTable {

@@ -315,6 +315,11 @@ Result<bool> Guest::on_seccomp() {
     }
     if (home_requested_ && act != GuestDfsa::Action::kLocal) {  // asked for meanwhile
       home_requested_ = false;
+      if (act == GuestDfsa::Action::kFinish) {  // made here: leave with its result
+        regs.set_syscall_no(-1);
+        regs.set_result(dfsa_->result());
+        return go_home("requested", regs, false);
+      }
       return go_home("requested", regs, true);
     }
     if (act == GuestDfsa::Action::kLocal) {
@@ -323,6 +328,10 @@ Result<bool> Guest::on_seccomp() {
     }
     if (act == GuestDfsa::Action::kRestart) {
       OMX_TRY(dfsa_->restart(regs));
+      return false;
+    }
+    if (act == GuestDfsa::Action::kFinish) {
+      OMX_TRY(finish_call(regs, dfsa_->result()));
       return false;
     }
   }
@@ -338,7 +347,7 @@ Result<bool> Guest::on_seccomp() {
     case SYS_exit_group:
       // Lent fds: offsets home and the body's copies closed (flushed) before home hears of it.
       if (dfsa_) {
-        if (auto st = dfsa_->demote_all(regs); !st.ok())
+        if (auto st = dfsa_->demote_all(regs, true); !st.ok())
           log()->warn("home pid {}: DFSA at exit: {}", home_pid_, st.error().message());
       }
       return report_exit(false, static_cast<int>(regs.arg(0) & 0xff));

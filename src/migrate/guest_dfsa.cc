@@ -44,6 +44,11 @@ Result<GuestDfsa::Action> GuestDfsa::on_call(const arch::Registers& regs) {
     uint8_t c = 1;
     if (args[1] && mem_.read(RemotePtr<void>(args[1]), std::span<uint8_t>(&c, 1)).ok()) empty_path = c == 0;
   }
+  if (nr == SYS_open || nr == SYS_openat || nr == SYS_creat) {
+    OMX_ASSIGN(std::optional<Action> opened, try_open_local(nr, args, regs));
+    if (opened) return *opened;
+    return Action::kNone;
+  }
   if (is_path_only_call(nr) && path_call_is_local(nr, args)) {
     ++local_path_calls_;
     return Action::kLocal;
@@ -79,7 +84,15 @@ Result<GuestDfsa::Action> GuestDfsa::on_call(const arch::Registers& regs) {
     if (info->args[i].kind != syscall::ArgKind::kFd || !plausible_fd(args[i])) continue;
     int fd = static_cast<int>(args[i]);
     if (table_.state(fd) == FdState::kLent) {
-      OMX_TRY(demote(fd, regs));
+      // close needs no copy at home: closed here, then the placeholder is closed there.
+      Status st = demote(fd, regs, nr == SYS_close);
+      if (!st.ok() && st.error().code != ErrorCode::kVanished) {
+        log()->warn("{}: {}; the call fails with EIO", syscall::syscall_name(static_cast<int>(nr)),
+                    st.error().message());
+        result_ = -EIO;
+        return Action::kFinish;  // the fd stays as it was
+      }
+      OMX_TRY(st);
       return Action::kRestart;
     }
   }
@@ -213,9 +226,90 @@ Result<GuestDfsa::Action> GuestDfsa::try_promote(int fd, const arch::Registers& 
   return Action::kRestart;
 }
 
-Status GuestDfsa::demote(int fd, const arch::Registers& regs) {
+Result<int64_t> GuestDfsa::forward_open(const std::string& path, uint32_t flags) {
+  SyscallRequest req;
+  req.nr = SYS_openat;
+  req.args = {static_cast<uint64_t>(AT_FDCWD), 0, flags, 0, 0, 0};
+  SyscallBuffer b;
+  b.arg = 1;
+  b.dir = BufDir::kIn;
+  b.data.assign(path.begin(), path.end());
+  b.data.push_back(0);
+  b.capacity = static_cast<uint32_t>(b.data.size());
+  req.bufs.push_back(std::move(b));
+  OMX_TRY(ch_.send(MsgType::kSyscallRequest, encode(req)));
+  OMX_ASSIGN(wire::Frame f, await(MsgType::kSyscallReply));
+  OMX_ASSIGN(SyscallReply reply, decode_reply(f.payload));
+  return reply.result;
+}
+
+Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, const uint64_t args[6],
+                                                                   const arch::Registers& regs) {
+  if (std::exchange(forward_next_open_, false)) return std::optional<Action>();
+  int path_arg = nr == SYS_openat ? 1 : 0;
+  uint32_t flags = nr == SYS_creat ? (O_CREAT | O_WRONLY | O_TRUNC) : static_cast<uint32_t>(args[path_arg + 1]);
+  uint64_t mode = nr == SYS_creat ? args[1] : args[path_arg + 2];
+  if (flags & (O_PATH | O_DIRECTORY | __O_TMPFILE)) return std::optional<Action>();
+  auto path = read_path(args[path_arg]);
+  if (!path || path->empty() || (*path)[0] != '/' || !path_under(*path, dirs_)) return std::optional<Action>();
+  if (auto st = fault::check("dfsa.promote"); !st.ok()) {
+    log()->info("open of {} forwarded: {}", *path, st.error().message());
+    return std::optional<Action>();
+  }
+  // 1. The open itself, in the body: its errno is the local kernel's, returned natively.
+  int64_t k = -1;
+  bool regular = false;
+  OMX_TRY(with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
+    OMX_ASSIGN(RemotePtr<char> p, rs.put_string(*path));
+    OMX_ASSIGN(k, rs.call(SYS_openat, {static_cast<uint64_t>(AT_FDCWD), p.addr(), flags, mode}));
+    if (k < 0) return ok_status();
+    RemotePtr<void> st_at = rs.scratch().data() + 8192;
+    OMX_TRY(rs.call_checked("fstat", SYS_fstat, {static_cast<uint64_t>(k), st_at.addr()}));
+    OMX_ASSIGN(struct stat here, rs.get_struct<struct stat>(st_at));
+    regular = S_ISREG(here.st_mode);
+    if (!regular) (void)rs.call(SYS_close, {static_cast<uint64_t>(k)});
+    return ok_status();
+  }));
+  if (k < 0) {
+    result_ = k;
+    return std::optional<Action>(Action::kFinish);
+  }
+  if (!regular) {  // a device, FIFO...: made at home as before (it had no effect here)
+    forward_next_open_ = true;
+    return std::optional<Action>(Action::kRestart);
+  }
+  // 2. Home allocates the number: an O_PATH placeholder of the same path (or of "/" when home
+  // does not see it, e.g. just created on a mismatched "shared" dir).
+  uint32_t cloexec = flags & O_CLOEXEC;
+  OMX_ASSIGN(int64_t v, forward_open(*path, O_PATH | cloexec));
+  if (v < 0) {
+    OMX_ASSIGN(v, forward_open("/", O_PATH | cloexec));
+  }
+  // 3. The body's file goes to that number.
+  OMX_TRY(with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
+    if (v >= 0 && k != v) OMX_TRY(rs.call_checked("dup3", SYS_dup3, {static_cast<uint64_t>(k), static_cast<uint64_t>(v), cloexec}));
+    if (v < 0 || k != v) (void)rs.call(SYS_close, {static_cast<uint64_t>(k)});
+    return ok_status();
+  }));
+  result_ = v;
+  if (v >= 0) {
+    table_.set_lent(static_cast<int>(v), LentFd{*path, reopen_flags(flags), true});
+    ++local_opens_;
+  }
+  return std::optional<Action>(Action::kFinish);
+}
+
+Status GuestDfsa::demote(int fd, const arch::Registers& regs, bool at_exit) {
   OMX_TRY(fault::check("dfsa.demote"));
+  LentFd lent = *table_.lent(fd);
   int64_t pos = -1;
+  int64_t w = -1;  // opened here: the file reopened at home first (a failure changes nothing)
+  if (lent.opened_here && !at_exit) {
+    OMX_ASSIGN(w, forward_open(lent.path, lent.flags & ~static_cast<uint32_t>(O_CLOEXEC)));
+    if (w < 0)
+      return make_error(ErrorCode::kRefused,
+                        fmt::format("fd {}: {} cannot be reopened at home (errno {})", fd, lent.path, -w));
+  }
   OMX_TRY(with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
     OMX_ASSIGN(pos, rs.call(SYS_lseek, {static_cast<uint64_t>(fd), 0, SEEK_CUR}));
     if (fd > 2) {
@@ -232,6 +326,15 @@ Status GuestDfsa::demote(int fd, const arch::Registers& regs) {
   }));
   table_.set_home(fd);
   ++demotions_;
+  if (w >= 0) {  // home held a placeholder: the reopened file takes its number
+    if (w != fd) {
+      OMX_ASSIGN(int64_t d, forward_plain(SYS_dup3, {static_cast<uint64_t>(w), static_cast<uint64_t>(fd),
+                                                     lent.flags & O_CLOEXEC}));
+      (void)forward_plain(SYS_close, {static_cast<uint64_t>(w)});
+      if (d < 0) return make_error(ErrorCode::kRefused, fmt::format("fd {}: dup3 at home failed", fd));
+    }
+  }
+  if (lent.opened_here && at_exit) pos = -1;
   if (pos >= 0) {
     OMX_ASSIGN(int64_t r, forward_plain(SYS_lseek, {static_cast<uint64_t>(fd), static_cast<uint64_t>(pos), SEEK_SET}));
     if (r < 0) log()->warn("fd {}: offset {} not set at home (errno {})", fd, pos, -r);
@@ -240,11 +343,11 @@ Status GuestDfsa::demote(int fd, const arch::Registers& regs) {
   return ok_status();
 }
 
-Status GuestDfsa::demote_all(const arch::Registers& regs) {
-  for (int fd : table_.lent_fds()) OMX_TRY(demote(fd, regs));
-  if (promotions_ || local_path_calls_)
-    log()->info("{} data calls and {} path calls made here, {} fds lent, {} returned",
-                local_calls_, local_path_calls_, promotions_, demotions_);
+Status GuestDfsa::demote_all(const arch::Registers& regs, bool at_exit) {
+  for (int fd : table_.lent_fds()) OMX_TRY(demote(fd, regs, at_exit));
+  if (promotions_ || local_path_calls_ || local_opens_)
+    log()->info("{} data calls, {} path calls and {} opens made here, {} fds lent, {} returned",
+                local_calls_, local_path_calls_, local_opens_, promotions_, demotions_);
   return ok_status();
 }
 

@@ -13,7 +13,10 @@
 // lent fd is demoted. Home's fd table stays the only allocator of numbers, so forwarded calls
 // are unchanged. Path calls that leave nothing at home (stat, access, mkdir, unlink, rename,
 // ...) whose paths are all absolute and under a shared directory run on the body's kernel too
-// (relative paths are forwarded: the guest does not track the cwd yet). A failed promotion leaves the fd at home (fault point dfsa.promote); a failed
+// (relative paths are forwarded: the guest does not track the cwd yet). open/openat/creat of
+// such a path opens the file in the body and puts it at the number an O_PATH placeholder got
+// at home (a forwarded openat), so home stays the one allocator of fd numbers; going home
+// reopens it there by path at the same offset. A failed promotion leaves the fd at home (fault point dfsa.promote); a failed
 // demotion fails the move home, which leaves the process running here (dfsa.demote).
 //
 // Single-threaded: the guest supervisor's thread, with the body in a ptrace stop.
@@ -47,6 +50,7 @@ class GuestDfsa {
     kNone = 0,     // not DFSA's business: handle the call as usual
     kLocal = 1,    // a data call on a lent fd: let it run on the body's kernel
     kRestart = 2,  // the body's fds changed: make the trapped call again (restart())
+    kFinish = 3,   // DFSA made the call (a local open): it returns result()
   };
 
   // `dirs`: the effective shared directories (effective_dirs()); empty disables DFSA.
@@ -60,7 +64,9 @@ class GuestDfsa {
   Status restart(const arch::Registers& regs);
   // Demotes every lent fd (before the process goes home or exits). The body must be stopped;
   // `regs` its registers (the base for injected calls).
-  Status demote_all(const arch::Registers& regs);
+  // `at_exit`: the deputy is about to die: fds opened here are only closed, not reopened at home.
+  Status demote_all(const arch::Registers& regs, bool at_exit = false);
+  int64_t result() const { return result_; }
   // Signals the injected calls took off the body's queue: the caller delivers them again.
   std::vector<siginfo_t> take_deferred();
 
@@ -80,7 +86,13 @@ class GuestDfsa {
   // Waits for a frame of type `want`, passing others to the hook.
   Result<wire::Frame> await(wire::MsgType want);
   Result<Action> try_promote(int fd, const arch::Registers& regs);
-  Status demote(int fd, const arch::Registers& regs);
+  // open/openat/creat of an absolute path under a shared dir: opened in the body, placeholder
+  // at home (design §3.2); nullopt when the call is not one.
+  Result<std::optional<Action>> try_open_local(int64_t nr, const uint64_t args[6],
+                                               const arch::Registers& regs);
+  // A forwarded openat(AT_FDCWD, path, flags) at home.
+  Result<int64_t> forward_open(const std::string& path, uint32_t flags);
+  Status demote(int fd, const arch::Registers& regs, bool at_exit = false);
   // Runs `fn` with a fresh scratch area in the body, removed afterwards (the body is then in
   // a signal stop that restart() or the caller's set_regs + cont leaves).
   Status with_scratch(const arch::Registers& regs,
@@ -93,6 +105,9 @@ class GuestDfsa {
   FrameHook hook_;
   FdTable table_;
   std::vector<siginfo_t> deferred_;
+  int64_t result_ = 0;
+  bool forward_next_open_ = false;  // a local open met a non-regular file: forward it instead
+  uint64_t local_opens_ = 0;
   uint64_t local_calls_ = 0, local_path_calls_ = 0, promotions_ = 0, demotions_ = 0;
 };
 

@@ -8,7 +8,8 @@
 #             blocks: node 2's out equals in, node 1's stays empty, offsets right, and the
 #             forwarded calls are a handful (without DFSA: > 2000).
 #             At the end it makes a directory and renames it under the shared dir: that
-#             too happens in node 2's copy (path calls under a shared dir run locally).
+#             too happens in node 2's copy (path calls under a shared dir run locally), and
+#             so do two opens (one creating a file): same fd numbers as natively.
 #   outside   the same from /tmp/plain (not shared): everything forwarded, output at home.
 #   go_home   half copied on node 2, `migrate PID home`, the second half copied at home: it
 #             continues at the right offsets (node 1's out holds the second half at offset
@@ -17,6 +18,8 @@
 #             /var/tmp, the same on every node), moved to node 2 while it runs: the output
 #             equals a native run's, and only a few calls were forwarded.
 #   off       (last) a cluster without --dfsa-dir: the promote case is all forwarded.
+#   open_home python3 opens (creates) a file in the really shared dir while on node 2, writes,
+#             is moved home: the fd is reopened at home at the same offset (design §3.4).
 #   fault     a cluster whose node 2 has OMX_FAULT=dfsa.promote,dfsa.demote: the first
 #             promotion fails (that fd stays forwarded); after half the copy `migrate PID
 #             home` fails at the demotion of the other (the process stays on node 2, nothing
@@ -97,6 +100,9 @@ cmp -s "$D/node2/tmp/dfsa/out" "$D/in.ref" || bad "promote: node 2's out differs
 grep -q "^paths insize=$SIZE$" "$T/out.promote" || bad "promote: path calls"
 [ -d "$D/node2/tmp/dfsa/out.dir" ] && [ ! -e "$D/node1/tmp/dfsa/out.dir" ] ||
   bad "promote: mkdir+rename under the shared dir did not run on node 2"
+opens_promote=$(grep "^opens " "$T/out.promote" || true)
+[ "$(cat "$D/node2/tmp/dfsa/out.new" 2>/dev/null)" = "local open" ] && [ ! -e "$D/node1/tmp/dfsa/out.new" ] ||
+  bad "promote: the file created away is not (only) in node 2's copy"
 [ "$fwd" -lt 300 ] || bad "promote: $fwd forwarded calls, want a few (the go-file polls)"
 fwd_promote=$fwd
 
@@ -106,6 +112,10 @@ cmp -s "$D/node1/tmp/plain/out" "$D/in.ref" || bad "outside: node 1's out differ
 [ "$(size_of "$D/node2/tmp/plain/out")" = 0 ] || bad "outside: node 2's out was written"
 [ -d "$D/node1/tmp/plain/out.dir" ] && [ ! -e "$D/node2/tmp/plain/out.dir" ] ||
   bad "outside: mkdir+rename outside the shared dir did not run at home"
+opens_outside=$(grep "^opens " "$T/out.outside" || true)
+[ -n "$opens_outside" ] && [ "$opens_promote" = "$opens_outside" ] ||
+  bad "promote: the opens made away got fds '$opens_promote', forwarded ones '$opens_outside'"
+[ -e "$D/node1/tmp/plain/out.new" ] && [ ! -e "$D/node2/tmp/plain/out.new" ] || bad "outside: the open did not run at home"
 [ "$fwd" -gt 2048 ] || bad "outside: only $fwd forwarded calls"
 
 log "go_home: half on node 2, then home"
@@ -141,6 +151,27 @@ if command -v bzip2 >/dev/null; then
 else
   echo "    (bzip2 not installed: skipped)"
 fi
+
+log "open_home: python3 opens a new file under the shared dir while away, then goes home"
+res=$(on_node "$D" 1 '
+  omx run --stats-json stats.open -- python3 "$1" "$2" > out.open 2> err.open &
+  pid=$!
+  wait_for out.open "^ready" 20 || { kill -KILL $pid; exit; }
+  move $pid 2 || { kill -KILL $pid; exit; }
+  touch "$2/go.1"
+  wait_for out.open "^opened" 20 || { kill -KILL $pid; exit; }
+  move $pid home || { kill -KILL $pid; exit; }
+  touch "$2/go.2"
+  wait $pid
+  echo "R rc=$?"' "$(cd "$(dirname "$0")" && pwd)/dfsa_open.py" "$V")
+unset rc
+results "$res" "$T/out.open" "$T/err.open"
+sed 's/^/    /' "$T/out.open"
+[ "$rc" = 0 ] || bad "open_home: exit status $rc"
+grep -q "^opened pos 1000$" "$T/out.open" && grep -q "^home pos 1000$" "$T/out.open" &&
+  grep -q "^size 1010$" "$T/out.open" || bad "open_home: offsets or size"
+[ "$(head -c 1000 "$V/new" | tr -d A | wc -c)" = 0 ] && [ "$(tail -c 10 "$V/new")" = BBBBBBBBBB ] ||
+  bad "open_home: contents of the file"
 
 "$OMX" cluster down --dir "$D" >/dev/null 2>&1 || true
 log "fault: dfsa.promote and dfsa.demote on node 2"

@@ -9,7 +9,8 @@
  * both offsets as lseek(SEEK_CUR) reports them *before* the step and after it. OUT = "-" only
  * reads (the bench). After the last step it prints "done", waits for GO.end, prints
  * the offsets and fstat sizes again, makes directory OUT.d, renames it OUT.dir, stats IN and
- * prints "paths insize=N", and exits 0. Exits 1 on any error. */
+ * prints "paths insize=N"; then opens OUT.new (created, "local open\n" written) and IN again
+ * (16 bytes read, compared with IN's), prints "opens f=FD g=FD", closes both and exits 0. Exits 1 on any error. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,18 @@ int main(int argc, char** argv) {
     if (mkdir(d, 0755) != 0 || rename(d, r) != 0 || stat(argv[1], &si) != 0 ||
         access(r, W_OK) != 0) { say("error path calls\n"); return 1; }
     say("paths insize=%lld\n", (long long)si.st_size);
+    /* opens after the move: OUT.new created and written, IN read again from 0 */
+    char nw[4096], b2[16], b1[16];
+    snprintf(nw, sizeof nw, "%s.new", argv[2]);
+    int f = open(nw, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int g = open(argv[1], O_RDONLY);
+    if (f < 0 || g < 0 || write(f, "local open\n", 11) != 11 || read(g, b2, 16) != 16 ||
+        lseek(g, 0, SEEK_CUR) != 16 || pread(in, b1, 16, 0) != 16 || memcmp(b1, b2, 16) != 0) {
+      say("error opens\n");
+      return 1;
+    }
+    say("opens f=%d g=%d\n", f, g);
+    if (close(f) != 0 || close(g) != 0) { say("error close\n"); return 1; }
   }
   return 0;
 }
