@@ -52,6 +52,8 @@
 # omxd (it shares its node's quota with the fragments and their supervisors);
 # OMX_THESIS_LAUNCH="mosrun -b" replaces the launcher (bench/thesis_node.sh launch_fragment);
 # OMX_THESIS_KEEP=1 keeps the clusters' directories (omxd logs, samples).
+# OMX_THESIS_DFSA=1 makes $DIR (inputs and outputs) every node's DFSA directory (omx cluster up
+# --dfsa-dir): a moved fragment reads its slice and writes its output where it runs.
 set -euo pipefail
 BUILD=$(cd "${1:?usage: bench/thesis_bench.sh BUILD_DIR [--quick]}" && pwd)
 shift
@@ -126,7 +128,8 @@ cluster() {
   CUR=$DIR/$name
   n=$#
   QS=("$@")
-  "$OMX" cluster up --nodes "$n" --dir "$CUR" --cpu "$(IFS=,; echo "$*")" > /dev/null
+  "$OMX" cluster up --nodes "$n" --dir "$CUR" --cpu "$(IFS=,; echo "$*")" \
+    ${OMX_THESIS_DFSA:+--dfsa-dir "$DIR"} > /dev/null
   NS=()
   for ((i = 1; i <= n; i++)); do NS[$i]=$(ns_of $i); done
   if [ -n "${OMX_THESIS_OMXD_NICE:-}" ]; then

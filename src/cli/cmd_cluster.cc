@@ -11,7 +11,9 @@
 // Single-threaded (the harness forks and calls setns).
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -56,12 +58,27 @@ int cluster_up_cmd(const Args& args) {
   app.add_flag("--mfs", o.mfs,
                "every node mounts the /mfs cluster file system in its own mount namespace "
                "(root; creates /mfs on the host if missing)");
+  std::vector<std::string> dfsa_dirs;
+  app.add_option("--dfsa-dir", dfsa_dirs,
+                 "DFSA shared directory of every node (omxd --dfsa-dir; repeatable). A path under "
+                 "/tmp is a different directory per node (each node's private /tmp)");
   app.add_option("--timeout", timeout_s, "seconds to wait for every omxd to be ready")
       ->check(CLI::Range(0.1, 600.0))
       ->capture_default_str();
   if (int rc = parse(app, args); rc >= 0) return rc;
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   o.discovery = !no_discovery;
+  if (!dfsa_dirs.empty()) {  // every omxd inherits the environment (omxd reads OMX_DFSA_DIRS)
+    std::string joined;
+    for (const std::string& d : dfsa_dirs) {
+      if (d.empty() || d[0] != '/' || d.find(':') != std::string::npos) {
+        print_error(app.get_name(), "--dfsa-dir " + d + ": not an absolute path (without ':')");
+        return kExitUsage;
+      }
+      joined += (joined.empty() ? "" : ":") + d;
+    }
+    ::setenv("OMX_DFSA_DIRS", joined.c_str(), 1);
+  }
   if (!cpus.empty()) {
     auto list = cluster::parse_cpu_list(cpus, o.nodes);
     if (!list.ok()) {
@@ -171,7 +188,7 @@ int cluster_exec_cmd(const Args& args) {
 int cmd_cluster(const Args& args) {
   const char* usage =
       "usage: omx cluster up --nodes N --dir DIR [--omxd PATH] [--port P] [--cpu LIST]\n"
-      "                      [--no-discovery] [--mfs] [--timeout SEC]\n"
+      "                      [--no-discovery] [--mfs] [--timeout SEC] [--dfsa-dir PATH]...\n"
       "       omx cluster exec --dir DIR NODE -- CMD [ARGS...]\n"
       "       omx cluster down --dir DIR\n"
       "       omx cluster status --dir DIR [--json]\n";

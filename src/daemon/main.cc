@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include "daemon/control_protocol.h"
 #include "daemon/process_registry.h"
 #include "migrate/channel_broker.h"
+#include "migrate/dfsa_paths.h"
 #include "migrate/guest_acceptor.h"
 #include "membership/announce.h"
 #include "membership/discovery.h"
@@ -76,6 +78,18 @@ int main(int argc, char** argv) {
   }
   daemon::DaemonOptions& opts = *cl->options;
   ::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an EPIPE error, not a death
+  // DFSA's shared directories: --dfsa-dir, else $OMX_DFSA_DIRS; the guest supervisors (forked
+  // from here) read them from the environment, home supervisors ask op "dfsa".
+  if (opts.dfsa_dirs.empty())
+    if (const char* env = std::getenv("OMX_DFSA_DIRS")) opts.dfsa_dirs = migrate::split_dir_list(env);
+  opts.dfsa_dirs = migrate::clean_dirs(opts.dfsa_dirs);
+  if (opts.dfsa_dirs.empty()) {
+    ::unsetenv("OMX_DFSA_DIRS");
+  } else {
+    std::string joined;
+    for (const std::string& d : opts.dfsa_dirs) joined += (joined.empty() ? "" : ":") + d;
+    ::setenv("OMX_DFSA_DIRS", joined.c_str(), 1);
+  }
   log::set_default_level("info");
   if (opts.discovery) {  // omdiscd: the id and address may come from the interface
     if (auto st = discovery_identity(opts); !st.ok()) {
@@ -144,6 +158,10 @@ int main(int argc, char** argv) {
     dp->set_drain(std::make_unique<daemon::GuestDrain>(
         dp->io(), std::move(hooks), std::chrono::seconds(opts.shutdown_timeout_s)));
   }
+  // DFSA: the shared directories of this node (home supervisors put them in their offers).
+  (*d)->control().add_op("dfsa", [&opts](const daemon::ControlRequest&) {
+    return daemon::ok_reply({{"dirs", opts.dfsa_dirs}});
+  });
   // mosctl shutdown: as SIGTERM. The reply goes out before the guests are asked to leave.
   {
     daemon::Daemon* dp = d->get();

@@ -63,6 +63,10 @@ void add_flags(CLI::App& app, DaemonOptions& o) {
                  "and balances (guests run at 0; raising priority needs root: otherwise a warning)")
       ->check(CLI::Range(-20, 19))
       ->capture_default_str();
+  app.add_option("--dfsa-dir", o.dfsa_dirs,
+                 "DFSA: an absolute directory identical on every node that lists it (e.g. an NFS "
+                 "mount at the same path); a migrated process's I/O on files there runs where it "
+                 "is (repeatable; default: $OMX_DFSA_DIRS, colon-separated)");
   app.add_option("-m,--multicast-ttl", o.multicast_ttl, "multicast TTL (1: this link only)")
       ->check(CLI::Range(1, 255))
       ->capture_default_str();
@@ -92,6 +96,10 @@ Result<CommandLine> parse_daemon_options(int argc, const char* const* argv) {
     return make_error(ErrorCode::kInvalid,
                       "only --foreground is supported: run omxd under a supervisor (systemd, "
                       "omx cluster up) that keeps it in the background");
+  for (const std::string& d : o.dfsa_dirs)
+    if (d.empty() || d[0] != '/' || d.find("/..") != std::string::npos)
+      return make_error(ErrorCode::kInvalid,
+                        fmt::format("--dfsa-dir {}: not an absolute path without '..'", d));
   cl.options = std::move(o);
   return cl;
 }

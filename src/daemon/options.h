@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -49,6 +50,10 @@ struct DaemonOptions {
   int nice = -5;
   // /mfs: mount the cluster file system here (omx mfs serve as a child); empty: not at all.
   std::string mfs_mount;
+  // DFSA (docs/mfs-dfsa-design.md §3): directories identical on every node that lists them
+  // (an NFS mount at the same path). Default: $OMX_DFSA_DIRS (colon-separated). omxd puts
+  // the list in its environment for its guest supervisors and answers op "dfsa" with it.
+  std::vector<std::string> dfsa_dirs;
 };
 
 struct CommandLine {

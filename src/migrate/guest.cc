@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <memory>
 #include <set>
 #include <optional>
 
@@ -22,6 +23,8 @@
 #include "balance/node_views.h"
 #include "daemon/control_client.h"
 #include "migrate/balance_inputs.h"
+#include "migrate/dfsa_paths.h"
+#include "migrate/guest_dfsa.h"
 #include "migrate/image_codec.h"
 #include "migrate/io_meter.h"
 #include "migrate/marshal.h"
@@ -108,6 +111,10 @@ class Guest {
   std::optional<IoMeter> io_;  // waiting for home (forward), from the first forwarded call
   IoMeter& io_meter();          // io_, started at arrival on first use (DFSA: on_local)
   IoMeter::Snapshot io_window();
+  // DFSA (guest_dfsa.h): home's shared directories from the offer; dfsa_ is made at the first
+  // trapped call when there are any.
+  std::vector<std::string> dfsa_home_dirs_;
+  std::unique_ptr<GuestDfsa> dfsa_;
 };
 
 int Guest::run(const wire::Frame& offer) {
@@ -128,6 +135,7 @@ int Guest::run(const wire::Frame& offer) {
 Status Guest::receive(const wire::Frame& offer_frame) {
   OMX_ASSIGN(Offer offer, decode_offer(offer_frame.payload));
   policy_ = offer.policy;
+  dfsa_home_dirs_ = offer.shared_dirs;
   if (cfg_.closing)
     return make_error(ErrorCode::kRefused, fmt::format("node {} is shutting down", cfg_.node_id));
   if (cfg_.blocked)
@@ -286,6 +294,54 @@ Result<bool> Guest::on_body_event(const proc::StopEvent& e) {
 Result<bool> Guest::on_seccomp() {
   OMX_ASSIGN(arch::Registers regs, body_.get_regs());
   int64_t nr = regs.syscall_no();
+  if (!dfsa_home_dirs_.empty()) {  // DFSA: data calls on lent fds run here (guest_dfsa.h)
+    if (!dfsa_) {
+      const char* here = std::getenv("OMX_DFSA_DIRS");  // set by omxd (--dfsa-dir)
+      auto dirs = effective_dirs(dfsa_home_dirs_, split_dir_list(here ? here : ""));
+      if (dirs.empty()) log()->info("DFSA off for home pid {}: no shared directory in common", home_pid_);
+      dfsa_ = std::make_unique<GuestDfsa>(body_, *mem_, ch_, std::move(dirs),
+                                          [this](const wire::Frame& f) -> Status {
+        if (f.type == MsgType::kSignal) {
+          OMX_ASSIGN(int sig, queue_signal(f.payload));
+          (void)sig;
+          return ok_status();
+        }
+        if (f.type == MsgType::kMigrateHome) {
+          home_requested_ = true;
+          return ok_status();
+        }
+        return make_error(ErrorCode::kProtocol, "unexpected frame during a DFSA exchange");
+      });
+    }
+    OMX_ASSIGN(GuestDfsa::Action act, dfsa_->on_call(regs));
+    for (const siginfo_t& si : dfsa_->take_deferred()) {  // taken off the queue: again
+      if (std::none_of(delivering_.begin(), delivering_.end(),
+                       [&](const siginfo_t& d) { return d.si_signo == si.si_signo; }))
+        delivering_.push_back(si);
+      ::syscall(SYS_tgkill, body_.pid(), body_.pid(), si.si_signo);
+    }
+    if (home_requested_ && act != GuestDfsa::Action::kLocal) {  // asked for meanwhile
+      home_requested_ = false;
+      if (act == GuestDfsa::Action::kFinish) {  // made here: leave with its result
+        regs.set_syscall_no(-1);
+        regs.set_result(dfsa_->result());
+        return go_home("requested", regs, false);
+      }
+      return go_home("requested", regs, true);
+    }
+    if (act == GuestDfsa::Action::kLocal) {
+      OMX_TRY(body_.cont(0));
+      return false;
+    }
+    if (act == GuestDfsa::Action::kRestart) {
+      OMX_TRY(dfsa_->restart(regs));
+      return false;
+    }
+    if (act == GuestDfsa::Action::kFinish) {
+      OMX_TRY(finish_call(regs, dfsa_->result()));
+      return false;
+    }
+  }
   switch (nr) {
     case SYS_getpid:
     case SYS_gettid:
@@ -296,6 +352,11 @@ Result<bool> Guest::on_seccomp() {
       return false;
     case SYS_exit:
     case SYS_exit_group:
+      // Lent fds: offsets home and the body's copies closed (flushed) before home hears of it.
+      if (dfsa_) {
+        if (auto st = dfsa_->demote_all(regs, true); !st.ok())
+          log()->warn("home pid {}: DFSA at exit: {}", home_pid_, st.error().message());
+      }
       return report_exit(false, static_cast<int>(regs.arg(0) & 0xff));
     case SYS_kill:
     case SYS_tkill:
@@ -634,7 +695,17 @@ Result<bool> Guest::go_home(const std::string& reason, arch::Registers regs, boo
     regs.set_syscall_no(-1);
   }
   log()->info("home pid {} goes home: {}", home_pid_, reason);
-  Status st = send_home(reason, regs);
+  // DFSA: every lent fd goes back home first (a failure fails the move).
+  Status st = dfsa_ ? dfsa_->demote_all(regs) : ok_status();
+  if (dfsa_) {
+    for (const siginfo_t& si : dfsa_->take_deferred()) {
+      if (std::none_of(delivering_.begin(), delivering_.end(),
+                       [&](const siginfo_t& d) { return d.si_signo == si.si_signo; }))
+        delivering_.push_back(si);
+      ::syscall(SYS_tgkill, body_.pid(), body_.pid(), si.si_signo);
+    }
+  }
+  if (st.ok()) st = send_home(reason, regs);
   if (st.ok()) {
     kill(body_.pid(), SIGKILL);
     (void)body_.wait();

@@ -26,6 +26,10 @@ std::vector<uint8_t> encode(const Offer& o) {
   w.u8(o.policy.locked ? 1 : 0);
   w.u8(o.policy.hint);
   w.u64(o.policy.cpu_ms);
+  if (!o.shared_dirs.empty()) {
+    w.u32(static_cast<uint32_t>(o.shared_dirs.size()));
+    for (const std::string& d : o.shared_dirs) w.str(d);
+  }
   return std::move(w).take();
 }
 
@@ -56,6 +60,15 @@ Result<Offer> decode_offer(std::span<const uint8_t> b) {
   o.policy.balance = balance;
   o.policy.locked = locked;
   OMX_ASSIGN(o.policy.cpu_ms, r.u64("cpu time"));
+  if (r.remaining() > 0) {  // DFSA shared directories
+    OMX_ASSIGN(uint32_t nd, r.u32("shared dir count"));
+    if (nd == 0 || nd > 64) return make_error(ErrorCode::kProtocol, "offer: bad shared dir count");
+    for (uint32_t i = 0; i < nd; ++i) {
+      OMX_ASSIGN(std::string d, r.str("shared dir", 4096));
+      if (d.empty() || d[0] != '/') return make_error(ErrorCode::kProtocol, "offer: shared dir not absolute");
+      o.shared_dirs.push_back(std::move(d));
+    }
+  }
   OMX_TRY(r.expect_end());
   return o;
 }
@@ -110,6 +123,58 @@ Result<FileIdentity> identify_file(const std::string& path) {
   if (stat(path.c_str(), &st) != 0) return sys_error("stat " + path);
   return FileIdentity{path, static_cast<uint64_t>(st.st_size),
                       st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec};
+}
+
+std::vector<uint8_t> encode_fd_query(int32_t fd) {
+  wire::Writer w;
+  w.u32(static_cast<uint32_t>(fd));
+  return std::move(w).take();
+}
+
+Result<int32_t> decode_fd_query(std::span<const uint8_t> b) {
+  wire::Reader r(b, "fd query");
+  OMX_ASSIGN(uint32_t fd, r.u32("fd"));
+  OMX_TRY(r.expect_end());
+  if (static_cast<int32_t>(fd) < 0) return make_error(ErrorCode::kProtocol, "fd query: negative fd");
+  return static_cast<int32_t>(fd);
+}
+
+std::vector<uint8_t> encode(const FdInfo& i) {
+  wire::Writer w;
+  w.u32(static_cast<uint32_t>(i.fd));
+  w.u32(static_cast<uint32_t>(i.err));
+  w.str(i.path);
+  w.u32(i.mode);
+  w.u64(i.ino);
+  w.u64(i.size);
+  w.u32(i.flags);
+  w.u64(i.pos);
+  w.u8(i.shared ? 1 : 0);
+  w.u8(i.locked ? 1 : 0);
+  return std::move(w).take();
+}
+
+Result<FdInfo> decode_fd_info(std::span<const uint8_t> b) {
+  wire::Reader r(b, "fd info");
+  FdInfo i;
+  OMX_ASSIGN(uint32_t fd, r.u32("fd"));
+  OMX_ASSIGN(uint32_t err, r.u32("errno"));
+  i.fd = static_cast<int32_t>(fd);
+  i.err = static_cast<int32_t>(err);
+  OMX_ASSIGN(i.path, r.str("path", 4096));
+  OMX_ASSIGN(i.mode, r.u32("mode"));
+  OMX_ASSIGN(i.ino, r.u64("ino"));
+  OMX_ASSIGN(i.size, r.u64("size"));
+  OMX_ASSIGN(i.flags, r.u32("flags"));
+  OMX_ASSIGN(i.pos, r.u64("pos"));
+  OMX_ASSIGN(uint8_t shared, r.u8("shared"));
+  OMX_ASSIGN(uint8_t locked, r.u8("locked"));
+  OMX_TRY(r.expect_end());
+  if (shared > 1 || locked > 1 || i.fd < 0 || i.err < 0)
+    return make_error(ErrorCode::kProtocol, "fd info: bad field");
+  i.shared = shared;
+  i.locked = locked;
+  return i;
 }
 
 bool have_identical_file(const FileIdentity& f) {

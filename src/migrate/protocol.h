@@ -31,6 +31,11 @@
 // (omx ps, mps, mtop) show the process's CPU and memory rather than its deputy's, and home's
 // balancer knows how much the process waits for home (migrate/io_meter.h). The last four
 // fields came later: a payload of the first 16-byte form decodes with them 0.
+//
+// DFSA (docs/mfs-dfsa-design.md §3): the offer may end with the home node's shared directories
+// (omxd --dfsa-dir; absent when none, so the offer is unchanged without DFSA). While away the
+// guest may ask kFdQuery {fd i32} about one of the deputy's descriptors; home answers at once
+// with kFdInfo (FdInfo below), read from /proc without touching the deputy.
 #pragma once
 
 #include <cstdint>
@@ -61,6 +66,9 @@ struct Offer {
   std::vector<uint32_t> groups;
   std::vector<FileIdentity> files;
   BalancePolicy policy;
+  // DFSA: directories identical on every node that configures them (omxd --dfsa-dir). Encoded
+  // only when non-empty (a trailing count + strings).
+  std::vector<std::string> shared_dirs;
 };
 
 std::vector<uint8_t> encode(const Offer& o);
@@ -82,6 +90,23 @@ struct BodyStats {
 std::vector<uint8_t> encode(const BodyStats& s);
 Result<BodyStats> decode_body_stats(std::span<const uint8_t> b);
 Status decode_policy(std::span<const uint8_t> b, BalancePolicy& into);
+
+// DFSA: the guest asks home about the deputy's fd (kFdQuery); home answers kFdInfo.
+struct FdInfo {
+  int32_t fd = -1;
+  int32_t err = 0;          // 0, or the errno of looking at it (EBADF: not open)
+  std::string path;         // readlink of /proc/<deputy>/fd/N
+  uint32_t mode = 0;        // st_mode of the open file
+  uint64_t ino = 0, size = 0;
+  uint32_t flags = 0;       // fdinfo "flags:" (access mode, O_APPEND, O_CLOEXEC, ...)
+  uint64_t pos = 0;         // fdinfo "pos:"
+  bool shared = false;      // another process holds the same open file description
+  bool locked = false;      // fdinfo lists a lock on it
+};
+std::vector<uint8_t> encode_fd_query(int32_t fd);
+Result<int32_t> decode_fd_query(std::span<const uint8_t> b);
+std::vector<uint8_t> encode(const FdInfo& i);
+Result<FdInfo> decode_fd_info(std::span<const uint8_t> b);
 
 // Whether this node has the file exactly as described (same size and modification time).
 bool have_identical_file(const FileIdentity& f);

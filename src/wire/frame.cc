@@ -32,6 +32,8 @@ const char* known_name(uint16_t type) {
     case MsgType::kBodyStats: return "body-stats";
     case MsgType::kSyscallCancel: return "syscall-cancel";
     case MsgType::kStopped: return "stopped";
+    case MsgType::kFdQuery: return "fd-query";
+    case MsgType::kFdInfo: return "fd-info";
     case MsgType::kSyscallRequest: return "syscall-request";
     case MsgType::kSyscallReply: return "syscall-reply";
     case MsgType::kSignal: return "signal";

@@ -86,6 +86,8 @@ enum class MsgType : uint16_t {
   kExit = 0x0304,
   kSyscallCancel = 0x0305,  // guest -> home: interrupt the call in flight (a signal arrived)
   kStopped = 0x0306,        // guest -> home: the body entered a job-control stop (u32 signal)
+  kFdQuery = 0x0307,        // guest -> home (DFSA): what is the deputy's fd N? (migrate/protocol.h FdQuery)
+  kFdInfo = 0x0308,         // home -> guest (DFSA): the answer (FdInfo)
   // 0x04xx gossip / discovery (usually as datagrams, see datagram.h)
   kGossipLoad = 0x0401,
   kDiscoverAnnounce = 0x0402,

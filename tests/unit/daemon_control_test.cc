@@ -466,6 +466,15 @@ TEST(Options, ParsesTheDesignCommandLine) {
   EXPECT_EQ(t->options->shutdown_timeout_s, 5u);
   const char* too_long[] = {"omxd", "--foreground", "--node-id", "4", "--shutdown-timeout", "7200"};
   EXPECT_FALSE(parse_daemon_options(6, too_long).ok());
+  const char* dfsa[] = {"omxd", "--foreground", "--node-id", "4", "--dfsa-dir", "/srv/a",
+                        "--dfsa-dir", "/var/tmp/b"};
+  auto d = parse_daemon_options(8, dfsa);
+  ASSERT_TRUE(d.ok() && d->options);
+  EXPECT_EQ(d->options->dfsa_dirs, (std::vector<std::string>{"/srv/a", "/var/tmp/b"}));
+  const char* relative[] = {"omxd", "--foreground", "--node-id", "4", "--dfsa-dir", "srv"};
+  EXPECT_FALSE(parse_daemon_options(6, relative).ok());
+  const char* dots[] = {"omxd", "--foreground", "--node-id", "4", "--dfsa-dir", "/srv/../etc"};
+  EXPECT_FALSE(parse_daemon_options(6, dots).ok());
 }
 
 TEST(Options, ErrorsAreOneLine) {

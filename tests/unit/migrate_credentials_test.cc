@@ -71,5 +71,49 @@ TEST(OfferCodec, CarriesTheBalancingPolicyAndRejectsBadOnes) {
   EXPECT_FALSE(decode_policy(std::vector<uint8_t>{1}, p).ok());
 }
 
+TEST(OfferCodec, SharedDirsAreOptionalAndChecked) {
+  Offer o = offer_for(1000, 1000, {24});
+  std::vector<uint8_t> plain = encode(o);
+  o.shared_dirs = {"/srv/shared", "/var/tmp/x"};
+  std::vector<uint8_t> with = encode(o);
+  EXPECT_EQ(with.size(), plain.size() + 4 + 4 + 11 + 4 + 10);  // absent when empty
+  auto d = decode_offer(with);
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(d->shared_dirs, o.shared_dirs);
+  auto d0 = decode_offer(plain);
+  ASSERT_TRUE(d0.ok());
+  EXPECT_TRUE(d0->shared_dirs.empty());
+  o.shared_dirs = {"relative"};
+  EXPECT_FALSE(decode_offer(encode(o)).ok());
+  std::vector<uint8_t> b = with;
+  b.pop_back();
+  EXPECT_FALSE(decode_offer(b).ok());
+}
+
+TEST(FdInfoCodec, RoundTripsAndRejectsBadOnes) {
+  FdInfo i;
+  i.fd = 3;
+  i.path = "/srv/shared/in";
+  i.mode = 0100644;
+  i.ino = 77;
+  i.size = 1 << 20;
+  i.flags = 02000001;
+  i.pos = 4096;
+  i.shared = true;
+  auto d = decode_fd_info(encode(i));
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(d->path, i.path);
+  EXPECT_EQ(d->pos, 4096u);
+  EXPECT_EQ(d->flags, i.flags);
+  EXPECT_TRUE(d->shared);
+  EXPECT_FALSE(d->locked);
+  std::vector<uint8_t> b = encode(i);
+  b[b.size() - 2] = 2;  // shared must be 0 or 1
+  EXPECT_FALSE(decode_fd_info(b).ok());
+  EXPECT_EQ(*decode_fd_query(encode_fd_query(5)), 5);
+  EXPECT_FALSE(decode_fd_query(encode_fd_query(-1)).ok());
+  EXPECT_FALSE(decode_fd_query(std::vector<uint8_t>{1, 0}).ok());
+}
+
 }  // namespace
 }  // namespace omx::migrate

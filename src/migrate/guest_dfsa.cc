@@ -1,0 +1,354 @@
+#include "migrate/guest_dfsa.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <climits>
+
+#include <fmt/format.h>
+
+#include "base/fault.h"
+#include "base/log.h"
+#include "migrate/dfsa_paths.h"
+#include "migrate/syscall_request.h"
+#include "proc/vma.h"
+#include "syscall/syscall_table.h"
+
+namespace omx::migrate {
+namespace {
+
+using wire::MsgType;
+constexpr wire::Duration kQueryTimeout{30000};
+constexpr uint64_t kDfsaScratch = 4 * arch::kPageSize;  // code page + a path (<= 4096 + NUL)
+auto log() { return log::get("dfsa"); }
+
+bool plausible_fd(uint64_t v) { return static_cast<int64_t>(v) >= 0 && v < (1u << 20); }
+
+}  // namespace
+
+GuestDfsa::GuestDfsa(proc::Tracee& body, const proc::ProcessMemory& mem, wire::Channel& ch,
+                     std::vector<std::string> dirs, FrameHook hook)
+    : body_(body), mem_(mem), ch_(ch), dirs_(std::move(dirs)), hook_(std::move(hook)) {}
+
+std::vector<siginfo_t> GuestDfsa::take_deferred() { return std::exchange(deferred_, {}); }
+
+Result<GuestDfsa::Action> GuestDfsa::on_call(const arch::Registers& regs) {
+  if (dirs_.empty()) return Action::kNone;
+  int64_t nr = regs.syscall_no();
+  uint64_t args[6];
+  for (int i = 0; i < 6; ++i) args[i] = regs.arg(i);
+  bool empty_path = false;
+  if (nr == SYS_newfstatat || nr == SYS_statx) {
+    uint8_t c = 1;
+    if (args[1] && mem_.read(RemotePtr<void>(args[1]), std::span<uint8_t>(&c, 1)).ok()) empty_path = c == 0;
+  }
+  if (nr == SYS_open || nr == SYS_openat || nr == SYS_creat) {
+    OMX_ASSIGN(std::optional<Action> opened, try_open_local(nr, args, regs));
+    if (opened) return *opened;
+    return Action::kNone;
+  }
+  if (is_path_only_call(nr) && path_call_is_local(nr, args)) {
+    ++local_path_calls_;
+    return Action::kLocal;
+  }
+  FdCall kind = classify_fd_call(nr, args, empty_path);
+  if (kind == FdCall::kNoFd) return Action::kNone;
+  if (kind == FdCall::kData && plausible_fd(args[0])) {
+    int fd = static_cast<int>(args[0]);
+    switch (table_.state(fd)) {
+      case FdState::kLent:
+        ++local_calls_;
+        return Action::kLocal;
+      case FdState::kHome:
+        return Action::kNone;
+      case FdState::kUnknown:
+        return try_promote(fd, regs);
+    }
+  }
+  // Any other call naming a lent fd: demote it first, then the call is made again (and
+  // forwarded). close_range names a range.
+  if (nr == SYS_close_range) {
+    uint64_t hi = std::min<uint64_t>(args[1], INT_MAX);
+    for (int fd : table_.lent_fds()) {
+      if (static_cast<uint64_t>(fd) < args[0] || static_cast<uint64_t>(fd) > hi) continue;
+      OMX_TRY(demote(fd, regs));
+      return Action::kRestart;
+    }
+    if (args[0] <= hi) table_.forget_range(static_cast<int>(args[0]), static_cast<int>(hi));
+    return Action::kNone;
+  }
+  const syscall::SyscallInfo* info = syscall::syscall_info(static_cast<int>(nr));
+  for (int i = 0; info && i < info->nargs; ++i) {
+    if (info->args[i].kind != syscall::ArgKind::kFd || !plausible_fd(args[i])) continue;
+    int fd = static_cast<int>(args[i]);
+    if (table_.state(fd) == FdState::kLent) {
+      // close needs no copy at home: closed here, then the placeholder is closed there.
+      Status st = demote(fd, regs, nr == SYS_close);
+      if (!st.ok() && st.error().code != ErrorCode::kVanished) {
+        log()->warn("{}: {}; the call fails with EIO", syscall::syscall_name(static_cast<int>(nr)),
+                    st.error().message());
+        result_ = -EIO;
+        return Action::kFinish;  // the fd stays as it was
+      }
+      OMX_TRY(st);
+      return Action::kRestart;
+    }
+  }
+  // Numbers closed or replaced at home: ask again when they come back.
+  if (nr == SYS_close && plausible_fd(args[0])) table_.forget(static_cast<int>(args[0]));
+  if ((nr == SYS_dup2 || nr == SYS_dup3) && plausible_fd(args[1])) table_.forget(static_cast<int>(args[1]));
+  return Action::kNone;
+}
+
+std::optional<std::string> GuestDfsa::read_path(uint64_t addr) {
+  if (!addr) return std::nullopt;
+  std::string out;
+  while (out.size() <= 4096) {
+    uint64_t at = addr + out.size();
+    size_t chunk = std::min<uint64_t>(256, arch::kPageSize - (at % arch::kPageSize));
+    char buf[256];
+    if (!mem_.read(RemotePtr<void>(at), std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf), chunk)).ok())
+      return std::nullopt;
+    for (size_t i = 0; i < chunk; ++i) {
+      if (buf[i] == '\0') return out;
+      out += buf[i];
+    }
+  }
+  return std::nullopt;
+}
+
+bool GuestDfsa::path_call_is_local(int64_t nr, const uint64_t args[6]) {
+  const syscall::SyscallInfo* info = syscall::syscall_info(static_cast<int>(nr));
+  if (!info) return false;
+  int paths = 0;
+  for (int i = 0; i < info->nargs; ++i) {
+    if (info->args[i].kind != syscall::ArgKind::kPath) continue;
+    auto p = read_path(args[i]);
+    // Absolute, so any dirfd is ignored by the kernel; relative ones would need home's cwd.
+    if (!p || p->empty() || (*p)[0] != '/' || !path_under(*p, dirs_)) return false;
+    ++paths;
+  }
+  return paths > 0;
+}
+
+Status GuestDfsa::restart(const arch::Registers& regs) {
+  arch::Registers r = regs;
+  r.set_ip(r.ip() - arch::kSyscallInsnSize);
+  r.set_result(r.syscall_no());
+  r.set_syscall_no(-1);
+  OMX_TRY(body_.set_regs(r));
+  return body_.cont(0);
+}
+
+Result<wire::Frame> GuestDfsa::await(MsgType want) {
+  for (;;) {
+    OMX_ASSIGN(wire::Frame f, ch_.recv(kQueryTimeout));
+    if (f.type == want) return f;
+    OMX_TRY(hook_(f));
+  }
+}
+
+Result<FdInfo> GuestDfsa::ask_home(int fd) {
+  OMX_TRY(ch_.send(MsgType::kFdQuery, encode_fd_query(fd)));
+  OMX_ASSIGN(wire::Frame f, await(MsgType::kFdInfo));
+  OMX_ASSIGN(FdInfo info, decode_fd_info(f.payload));
+  if (info.fd != fd) return make_error(ErrorCode::kProtocol, "fd info for another fd");
+  return info;
+}
+
+Result<int64_t> GuestDfsa::forward_plain(int nr, std::initializer_list<uint64_t> args) {
+  SyscallRequest req;
+  req.nr = nr;
+  int i = 0;
+  for (uint64_t a : args) req.args[static_cast<size_t>(i++)] = a;
+  OMX_TRY(ch_.send(MsgType::kSyscallRequest, encode(req)));
+  OMX_ASSIGN(wire::Frame f, await(MsgType::kSyscallReply));
+  OMX_ASSIGN(SyscallReply reply, decode_reply(f.payload));
+  return reply.result;
+}
+
+Status GuestDfsa::with_scratch(const arch::Registers& regs,
+                               const std::function<Status(proc::RemoteSyscaller&)>& fn) {
+  OMX_ASSIGN(std::vector<proc::Vma> vmas, proc::read_vmas(body_.pid()));
+  OMX_ASSIGN(proc::ScratchArea scratch,
+             proc::create_scratch(body_, mem_, vmas, regs, kDfsaScratch, &deferred_));
+  proc::RemoteSyscaller rs(body_, mem_, scratch, regs);
+  Status st = fn(rs);
+  Status gone = rs.call_unmapping_self(SYS_munmap, {scratch.base, scratch.size});
+  deferred_.insert(deferred_.end(), rs.deferred().begin(), rs.deferred().end());
+  OMX_TRY(st);
+  return gone;
+}
+
+Result<GuestDfsa::Action> GuestDfsa::try_promote(int fd, const arch::Registers& regs) {
+  OMX_ASSIGN(FdInfo info, ask_home(fd));
+  table_.set_home(fd);  // unless lent below
+  if (std::string why = promotion_refusal(info, dirs_); !why.empty()) {
+    log()->debug("fd {} stays at home: {}", fd, why);
+    return Action::kNone;
+  }
+  if (auto st = fault::check("dfsa.promote"); !st.ok()) {
+    log()->info("fd {} stays at home: {}", fd, st.error().message());
+    return Action::kNone;
+  }
+  uint32_t flags = reopen_flags(info.flags);
+  Status st = with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
+    OMX_ASSIGN(RemotePtr<char> path, rs.put_string(info.path));
+    OMX_ASSIGN(uint64_t k, rs.call_checked("openat", SYS_openat,
+                                           {static_cast<uint64_t>(AT_FDCWD), path.addr(), flags, 0}));
+    auto placed = [&]() -> Status {
+      RemotePtr<void> st_at = rs.scratch().data() + 8192;  // after the path (<= 4097 bytes)
+      OMX_TRY(rs.call_checked("fstat", SYS_fstat, {k, st_at.addr()}));
+      OMX_ASSIGN(struct stat here, rs.get_struct<struct stat>(st_at));
+      if (!S_ISREG(here.st_mode) || static_cast<uint64_t>(here.st_size) != info.size)
+        return make_error(ErrorCode::kRefused,
+                          fmt::format("{} differs here (size {} at home, {} here)", info.path,
+                                      info.size, here.st_size));
+      if (!(info.flags & O_APPEND))
+        OMX_TRY(rs.call_checked("lseek", SYS_lseek, {k, info.pos, SEEK_SET}));
+      if (k != static_cast<uint64_t>(fd))
+        OMX_TRY(rs.call_checked("dup3", SYS_dup3, {k, static_cast<uint64_t>(fd), flags & O_CLOEXEC}));
+      return ok_status();
+    }();
+    if (k != static_cast<uint64_t>(fd) || !placed.ok()) (void)rs.call(SYS_close, {k});
+    return placed;
+  });
+  if (!st.ok()) {
+    if (st.error().code == ErrorCode::kVanished) return std::move(st.error());
+    log()->info("fd {} ({}) stays at home: {}", fd, info.path, st.error().message());
+    return Action::kRestart;  // the body went through a stop of ours: make the call again
+  }
+  table_.set_lent(fd, LentFd{info.path, flags});
+  ++promotions_;
+  log()->info("fd {} ({}, offset {}) lent to the body", fd, info.path, info.pos);
+  return Action::kRestart;
+}
+
+Result<int64_t> GuestDfsa::forward_open(const std::string& path, uint32_t flags) {
+  SyscallRequest req;
+  req.nr = SYS_openat;
+  req.args = {static_cast<uint64_t>(AT_FDCWD), 0, flags, 0, 0, 0};
+  SyscallBuffer b;
+  b.arg = 1;
+  b.dir = BufDir::kIn;
+  b.data.assign(path.begin(), path.end());
+  b.data.push_back(0);
+  b.capacity = static_cast<uint32_t>(b.data.size());
+  req.bufs.push_back(std::move(b));
+  OMX_TRY(ch_.send(MsgType::kSyscallRequest, encode(req)));
+  OMX_ASSIGN(wire::Frame f, await(MsgType::kSyscallReply));
+  OMX_ASSIGN(SyscallReply reply, decode_reply(f.payload));
+  return reply.result;
+}
+
+Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, const uint64_t args[6],
+                                                                   const arch::Registers& regs) {
+  if (std::exchange(forward_next_open_, false)) return std::optional<Action>();
+  int path_arg = nr == SYS_openat ? 1 : 0;
+  uint32_t flags = nr == SYS_creat ? (O_CREAT | O_WRONLY | O_TRUNC) : static_cast<uint32_t>(args[path_arg + 1]);
+  uint64_t mode = nr == SYS_creat ? args[1] : args[path_arg + 2];
+  if (flags & (O_PATH | O_DIRECTORY | __O_TMPFILE)) return std::optional<Action>();
+  auto path = read_path(args[path_arg]);
+  if (!path || path->empty() || (*path)[0] != '/' || !path_under(*path, dirs_)) return std::optional<Action>();
+  if (auto st = fault::check("dfsa.promote"); !st.ok()) {
+    log()->info("open of {} forwarded: {}", *path, st.error().message());
+    return std::optional<Action>();
+  }
+  // 1. The open itself, in the body: its errno is the local kernel's, returned natively.
+  int64_t k = -1;
+  bool regular = false;
+  OMX_TRY(with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
+    OMX_ASSIGN(RemotePtr<char> p, rs.put_string(*path));
+    OMX_ASSIGN(k, rs.call(SYS_openat, {static_cast<uint64_t>(AT_FDCWD), p.addr(), flags, mode}));
+    if (k < 0) return ok_status();
+    RemotePtr<void> st_at = rs.scratch().data() + 8192;
+    OMX_TRY(rs.call_checked("fstat", SYS_fstat, {static_cast<uint64_t>(k), st_at.addr()}));
+    OMX_ASSIGN(struct stat here, rs.get_struct<struct stat>(st_at));
+    regular = S_ISREG(here.st_mode);
+    if (!regular) (void)rs.call(SYS_close, {static_cast<uint64_t>(k)});
+    return ok_status();
+  }));
+  if (k < 0) {
+    result_ = k;
+    return std::optional<Action>(Action::kFinish);
+  }
+  if (!regular) {  // a device, FIFO...: made at home as before (it had no effect here)
+    forward_next_open_ = true;
+    return std::optional<Action>(Action::kRestart);
+  }
+  // 2. Home allocates the number: an O_PATH placeholder of the same path (or of "/" when home
+  // does not see it, e.g. just created on a mismatched "shared" dir).
+  uint32_t cloexec = flags & O_CLOEXEC;
+  OMX_ASSIGN(int64_t v, forward_open(*path, O_PATH | cloexec));
+  if (v < 0) {
+    OMX_ASSIGN(v, forward_open("/", O_PATH | cloexec));
+  }
+  // 3. The body's file goes to that number.
+  OMX_TRY(with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
+    if (v >= 0 && k != v) OMX_TRY(rs.call_checked("dup3", SYS_dup3, {static_cast<uint64_t>(k), static_cast<uint64_t>(v), cloexec}));
+    if (v < 0 || k != v) (void)rs.call(SYS_close, {static_cast<uint64_t>(k)});
+    return ok_status();
+  }));
+  result_ = v;
+  if (v >= 0) {
+    table_.set_lent(static_cast<int>(v), LentFd{*path, reopen_flags(flags), true});
+    ++local_opens_;
+  }
+  return std::optional<Action>(Action::kFinish);
+}
+
+Status GuestDfsa::demote(int fd, const arch::Registers& regs, bool at_exit) {
+  OMX_TRY(fault::check("dfsa.demote"));
+  LentFd lent = *table_.lent(fd);
+  int64_t pos = -1;
+  int64_t w = -1;  // opened here: the file reopened at home first (a failure changes nothing)
+  if (lent.opened_here && !at_exit) {
+    OMX_ASSIGN(w, forward_open(lent.path, lent.flags & ~static_cast<uint32_t>(O_CLOEXEC)));
+    if (w < 0)
+      return make_error(ErrorCode::kRefused,
+                        fmt::format("fd {}: {} cannot be reopened at home (errno {})", fd, lent.path, -w));
+  }
+  OMX_TRY(with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
+    OMX_ASSIGN(pos, rs.call(SYS_lseek, {static_cast<uint64_t>(fd), 0, SEEK_CUR}));
+    if (fd > 2) {
+      OMX_TRY(rs.call_checked("close", SYS_close, {static_cast<uint64_t>(fd)}));
+      return ok_status();
+    }
+    // 0-2 of the body held /dev/null (restore): put it back.
+    OMX_ASSIGN(RemotePtr<char> path, rs.put_string("/dev/null"));
+    OMX_ASSIGN(uint64_t k, rs.call_checked("openat", SYS_openat,
+                                           {static_cast<uint64_t>(AT_FDCWD), path.addr(), O_RDWR, 0}));
+    OMX_TRY(rs.call_checked("dup3", SYS_dup3, {k, static_cast<uint64_t>(fd), 0}));
+    OMX_TRY(rs.call_checked("close", SYS_close, {k}));
+    return ok_status();
+  }));
+  table_.set_home(fd);
+  ++demotions_;
+  if (w >= 0) {  // home held a placeholder: the reopened file takes its number
+    if (w != fd) {
+      OMX_ASSIGN(int64_t d, forward_plain(SYS_dup3, {static_cast<uint64_t>(w), static_cast<uint64_t>(fd),
+                                                     lent.flags & O_CLOEXEC}));
+      (void)forward_plain(SYS_close, {static_cast<uint64_t>(w)});
+      if (d < 0) return make_error(ErrorCode::kRefused, fmt::format("fd {}: dup3 at home failed", fd));
+    }
+  }
+  if (lent.opened_here && at_exit) pos = -1;
+  if (pos >= 0) {
+    OMX_ASSIGN(int64_t r, forward_plain(SYS_lseek, {static_cast<uint64_t>(fd), static_cast<uint64_t>(pos), SEEK_SET}));
+    if (r < 0) log()->warn("fd {}: offset {} not set at home (errno {})", fd, pos, -r);
+  }
+  log()->info("fd {} back at home at offset {}", fd, pos);
+  return ok_status();
+}
+
+Status GuestDfsa::demote_all(const arch::Registers& regs, bool at_exit) {
+  for (int fd : table_.lent_fds()) OMX_TRY(demote(fd, regs, at_exit));
+  if (promotions_ || local_path_calls_ || local_opens_)
+    log()->info("{} data calls, {} path calls and {} opens made here, {} fds lent, {} returned",
+                local_calls_, local_path_calls_, local_opens_, promotions_, demotions_);
+  return ok_status();
+}
+
+}  // namespace omx::migrate
