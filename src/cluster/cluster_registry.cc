@@ -63,6 +63,19 @@ Result<Claim> claim_cluster_index(const std::string& cluster_dir,
                                 kMaxClusterIndex + 1, dir));
 }
 
+int find_cluster_claim(const std::string& cluster_dir, std::string& entry) {
+  std::string dir = registry_dir();
+  for (int c = 0; c <= kMaxClusterIndex; ++c) {
+    std::string e = fmt::format("{}/{}", dir, c);
+    auto owner = read_text_file(e, 4096);
+    if (owner.ok() && *owner == cluster_dir + "\n") {
+      entry = e;
+      return c;
+    }
+  }
+  return -1;
+}
+
 void release_cluster_index(const std::string& entry, const std::string& cluster_dir) {
   if (entry.empty()) return;
   auto lock = lock_registry(registry_dir());

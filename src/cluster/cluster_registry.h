@@ -32,6 +32,10 @@ std::string registry_dir();
 Result<Claim> claim_cluster_index(const std::string& cluster_dir,
                                   const std::function<bool(int)>& busy);
 
+// The index claimed for cluster_dir (its claim file in `entry`), or -1. Also finds a claim whose
+// cluster directory was deleted while the cluster ran (cluster_down tears that one down too).
+int find_cluster_claim(const std::string& cluster_dir, std::string& entry);
+
 // Removes the claim file if it still belongs to cluster_dir.
 void release_cluster_index(const std::string& entry, const std::string& cluster_dir);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -110,14 +111,36 @@ void tear_down(ClusterState& s, std::vector<std::string>& problems) {
   }
 }
 
+// A cluster whose directory (and so cluster.json) was deleted while it ran: what the registry
+// and the namespace names still say. Its omxds are not known by pid; they die with everything
+// else in the node namespaces. nullopt: DIR never held a cluster that is still claimed.
+std::optional<ClusterState> orphan_state(const std::string& abs) {
+  ClusterState s;
+  s.index = find_cluster_claim(abs, s.registry);
+  if (s.index < 0) return std::nullopt;
+  s.dir = abs;
+  s.mode = ClusterMode::kNamespaces;
+  if (named_netns_exists(hub_netns_name(s.index))) s.hub_netns = hub_netns_name(s.index);
+  for (NodeId id = 1; id <= kMaxClusterNodes; ++id) {
+    if (!named_netns_exists(node_netns_name(s.index, id))) continue;
+    ClusterNode& n = s.nodes.emplace_back();
+    n.id = id;
+    n.netns = node_netns_name(s.index, id);
+  }
+  return s;
+}
+
 Result<DownResult> cluster_down(const std::string& dir) {
   DownResult r;
   char buf[PATH_MAX];
   std::string abs = ::realpath(dir.c_str(), buf) ? std::string(buf) : dir;
+  if (!abs.empty() && abs[0] != '/' && ::getcwd(buf, sizeof buf)) abs = std::string(buf) + "/" + abs;
   auto state = load_cluster_state(abs);
   if (!state.ok()) {
-    if (state.error().code == ErrorCode::kSys && state.error().err == ENOENT) return r;
-    return state.error();
+    if (state.error().code != ErrorCode::kSys || state.error().err != ENOENT) return state.error();
+    std::optional<ClusterState> orphan = orphan_state(abs);
+    if (!orphan) return r;
+    state = std::move(*orphan);
   }
   r.had_cluster = true;
   tear_down(*state, r.problems);

@@ -46,4 +46,16 @@ pids=$(omxd_pids "$D")
 "$OMX" cluster down --dir "$D"
 check_cluster_gone "$D" "$c" "$pids"
 "$OMX" cluster down --dir "$D" | grep -q "nothing to do" || fail "second down is not a no-op"
+
+log "the cluster directory was deleted while the cluster ran (with /mfs: its client too)"
+new_dir D
+mfs=
+[ -c /dev/fuse ] && mfs=--mfs
+up "$D" --nodes 2 $mfs >/dev/null
+c=$(cluster_index "$D")
+pids=$(omxd_pids "$D")
+rm -rf "$D"
+"$OMX" cluster down --dir "$D" || fail "down of a cluster whose directory is gone failed"
+check_cluster_gone "$D" "$c" "$pids"
+! ip netns list | grep -q "^omx${c}" || fail "namespaces of index $c are left"
 echo PASS
