@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "daemon/control_client.h"
+#include "status_summary.h"
 
 namespace omx::cli {
 
@@ -23,6 +25,27 @@ int parse(CLI::App& app, const Args& args) {
     return kExitUsage;
   }
   return -1;
+}
+
+std::optional<nlohmann::json> ask_omxd(const std::string& prog, const nlohmann::json& req,
+                                       const std::string& address, int& rc, int refused_rc) {
+  auto reply = daemon::control_request(req, address);
+  if (!reply.ok()) {
+    print_error(prog, no_omxd(address, reply.error()));
+    rc = kExitUnavailable;
+    return std::nullopt;
+  }
+  if (!reply->value("ok", false)) {
+    std::string why = reply->value("error", std::string("refused"));
+    print_error(prog, why);
+    bool rights = why.find("only root") != std::string::npos ||
+                  why.find("only it or root") != std::string::npos ||
+                  why.find("permission") != std::string::npos;
+    rc = rights ? kExitRefused : refused_rc;
+    return std::nullopt;
+  }
+  rc = kExitOk;
+  return std::move(*reply);
 }
 
 }  // namespace omx::cli

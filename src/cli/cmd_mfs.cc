@@ -61,15 +61,9 @@ int ask_cmd(const Args& args, const std::string& action) {
   if (int rc = parse(app, args); rc >= 0) return rc;
   json req{{"op", "mfs"}, {"action", action}};
   if (action == "mount") req["mount"] = mount;
-  auto reply = daemon::control_request(req, control);
-  if (!reply.ok()) {
-    print_error(app.get_name(), reply.error().message());
-    return kExitUnavailable;
-  }
-  if (!reply->value("ok", false)) {
-    print_error(app.get_name(), reply->value("error", "refused"));
-    return kExitRefused;
-  }
+  int rc = kExitOk;
+  auto reply = ask_omxd(app.get_name(), req, control, rc);
+  if (!reply) return rc;
   if (as_json) {
     std::puts(reply->dump().c_str());
   } else if (action == "status") {
@@ -112,16 +106,10 @@ int cmd_select(const Args& args) {
   app.add_option("pid", pid, "process (default: the caller's parent, e.g. the shell)");
   app.add_option("--control", control, "omxd's control socket")->capture_default_str();
   if (int rc = parse(app, args); rc >= 0) return rc;
-  auto reply = daemon::control_request({{"op", "select"}, {"pid", pid}, {"node", node}}, control);
-  if (!reply.ok()) {
-    print_error(app.get_name(), reply.error().message());
-    return kExitUnavailable;
-  }
-  if (!reply->value("ok", false)) {
-    print_error(app.get_name(), reply->value("error", "refused"));
-    return kExitRefused;
-  }
-  return kExitOk;
+  int rc = kExitOk;
+  ask_omxd(app.get_name(), {{"op", "select"}, {"pid", pid}, {"node", node}}, control, rc,
+           kExitRefused);  // omx-select(1): no such process, or not yours
+  return rc;
 }
 
 }  // namespace omx::cli

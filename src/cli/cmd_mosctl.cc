@@ -39,20 +39,7 @@ struct Ctx {
 
 // One request; prints the error and returns nullopt-like empty json with the exit code set.
 json request(const Ctx& c, const json& req, int& rc) {
-  auto reply = daemon::control_request(req, c.address);
-  if (!reply.ok()) {
-    print_error(c.prog, "no omx daemon answering on " + c.address + " (" + reply.error().message() + ")");
-    rc = kExitUnavailable;
-    return {};
-  }
-  if (!reply->value("ok", false)) {
-    std::string why = reply->value("error", std::string("refused"));
-    print_error(c.prog, why);
-    rc = why.find("only root") != std::string::npos ? kExitRefused : kExitFailed;
-    return {};
-  }
-  rc = kExitOk;
-  return *reply;
+  return ask_omxd(c.prog, req, c.address, rc).value_or(json{});
 }
 
 // The node table entry for `id` (0 = this node), or empty with rc set.

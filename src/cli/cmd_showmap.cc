@@ -32,15 +32,9 @@ int cmd_showmap(const Args& args) {
   app.add_flag("-a,--all", all, "include nodes that are down");
   app.add_flag("--json", json, "print the table as JSON");
   if (int rc = parse(app, args); rc >= 0) return rc;
-  auto reply = daemon::control_request({{"op", "nodes"}}, address);
-  if (!reply.ok()) {
-    print_error(app.get_name(), "no omx daemon answering on " + address + " (" + reply.error().message() + ")");
-    return kExitUnavailable;
-  }
-  if (!reply->value("ok", false)) {
-    print_error(app.get_name(), reply->value("error", std::string("the daemon refused")));
-    return kExitFailed;
-  }
+  int rc = kExitOk;
+  auto reply = ask_omxd(app.get_name(), {{"op", "nodes"}}, address, rc);
+  if (!reply) return rc;
   if (json) {
     std::puts(reply->dump(2).c_str());
     return kExitOk;

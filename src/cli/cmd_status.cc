@@ -22,15 +22,9 @@ int cmd_status(const Args& args) {
   app.footer("Exit: 0 ok, 1 omxd refused, 2 usage, 4 no omxd answering.");
   if (int rc = parse(app, args); rc >= 0) return rc;
 
-  auto nodes = daemon::control_request({{"op", "nodes"}}, address);
-  if (!nodes.ok()) {
-    print_error(args[0], no_omxd(address, nodes.error()));
-    return kExitUnavailable;
-  }
-  if (!nodes->value("ok", false)) {
-    print_error(args[0], "omxd refused: " + nodes->value("error", std::string("?")));
-    return kExitFailed;
-  }
+  int rc = kExitOk;
+  auto nodes = ask_omxd(args[0], {{"op", "nodes"}}, address, rc);
+  if (!nodes) return rc;
   auto settings = daemon::control_request({{"op", "settings"}}, address);
   nlohmann::json s = settings.ok() && settings->value("ok", false) ? *settings : nlohmann::json::object();
   StatusSummary summary = make_status_summary(*nodes, s);

@@ -4,8 +4,11 @@
 // 1 operation failed, 2 usage error, 3 refused (cantmove, permission), 4 no daemon / node down.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace CLI {
 class App;
@@ -27,6 +30,12 @@ void print_error(const std::string& prog, const std::string& msg);
 // Parses args[1..] with app; returns -1 to go on, or the exit status (help printed: 0; bad
 // usage, reported in one line: 2).
 int parse(CLI::App& app, const Args& args);
+// One request to omxd's control socket at `address`. On failure prints one line "PROG: ..."
+// and sets rc: 4 when no omxd answers (the message says how to start it), 3 when omxd refused
+// for lack of rights ("only root", "only it or root", "permission"), else `refused_rc`.
+std::optional<nlohmann::json> ask_omxd(const std::string& prog, const nlohmann::json& req,
+                                       const std::string& address, int& rc,
+                                       int refused_rc = kExitFailed);
 
 int cmd_cluster(const Args& args);  // cmd_cluster.cc: omx cluster up|exec|down|status
 int cmd_control(const Args& args);  // cmd_control.cc: one raw request to omxd's control socket
