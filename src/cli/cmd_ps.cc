@@ -6,13 +6,14 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "cluster/file_util.h"
 #include "mps_options.h"
+#include "mtop_summary.h"
 #include "procinfo/process_lister.h"
 #include "ps_table.h"
 
@@ -29,14 +30,8 @@ size_t output_width() {
 }
 
 uint64_t mem_total_kib() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  uint64_t v = 0;
-  while (in >> key >> v) {
-    if (key == "MemTotal:") return v;
-    in.ignore(256, '\n');
-  }
-  return 0;
+  auto text = cluster::read_text_file("/proc/meminfo", 1 << 16);
+  return text.ok() ? mtop::parse_meminfo(*text).total : 0;
 }
 
 void warn_silent(const std::string& me, const procinfo::ProcessListing& l) {
