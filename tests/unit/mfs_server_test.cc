@@ -154,6 +154,20 @@ class MfsServerTest : public ::testing::Test {
     q.path = path;
     return call(q);
   }
+  // One readdir of an open directory, as large as the protocol allows.
+  Reply readdir_all(uint64_t fh) {
+    Request q;
+    q.op = Op::kReaddir;
+    q.fh = fh;
+    q.max_bytes = kMaxReaddir;
+    return call(q);
+  }
+  // opendir (which must succeed) + readdir_all.
+  Reply list_dir(const std::string& path) {
+    Reply d = path_op(Op::kOpendir, path);
+    EXPECT_EQ(d.err, 0) << path;
+    return readdir_all(d.fh);
+  }
   Reply open(const std::string& path, uint32_t flags) {
     Request q;
     q.op = Op::kOpen;
@@ -206,23 +220,14 @@ TEST_F(MfsServerTest, ExcludedThingsAreNotThere) {
   fs::create_symlink("/proc/self", p("procl"));
   EXPECT_EQ(path_op(Op::kGetattr, p("procl/status")).err, ENOENT);
   // Readdir leaves them out.
-  Reply d = path_op(Op::kOpendir, dir_);
-  ASSERT_EQ(d.err, 0);
-  Request q;
-  q.op = Op::kReaddir;
-  q.fh = d.fh;
-  q.max_bytes = kMaxReaddir;
-  Reply rd = call(q);
+  Reply rd = list_dir(dir_);
   ASSERT_EQ(rd.err, 0);
   EXPECT_TRUE(rd.eof);
   std::set<std::string> names;
   for (auto& e : rd.entries) names.insert(e.name);
   EXPECT_EQ(names, (std::set<std::string>{"own", "secret", "public", "rodir", "link", "procl"}));
   // The root listing hides proc, sys, dev.
-  Reply root = path_op(Op::kOpendir, "/");
-  ASSERT_EQ(root.err, 0);
-  q.fh = root.fh;
-  Reply rr = call(q);
+  Reply rr = list_dir("/");
   ASSERT_EQ(rr.err, 0);
   for (auto& e : rr.entries) EXPECT_TRUE(e.name != "proc" && e.name != "sys" && e.name != "dev");
 }
@@ -491,11 +496,7 @@ TEST_F(MfsServerTest, OwnMfsMountShowsEmptyAndIsNeverAsked) {
   EXPECT_TRUE(S_ISDIR(a.attr.mode));
   Reply d = path_op(Op::kOpendir, p("mfs"));
   ASSERT_EQ(d.err, 0);
-  Request q;
-  q.op = Op::kReaddir;
-  q.fh = d.fh;
-  q.max_bytes = kMaxReaddir;
-  Reply rd = call(q);
+  Reply rd = readdir_all(d.fh);
   ASSERT_EQ(rd.err, 0);
   EXPECT_TRUE(rd.entries.empty());
   EXPECT_TRUE(rd.eof);
@@ -512,10 +513,7 @@ TEST_F(MfsServerTest, OwnMfsMountShowsEmptyAndIsNeverAsked) {
   EXPECT_EQ(sf.statfs.blocks, 0u);
   EXPECT_EQ(path_op(Op::kRmdir, p("mfs")).err, EBUSY);
   // The parent still lists it.
-  Reply pd = path_op(Op::kOpendir, dir_);
-  ASSERT_EQ(pd.err, 0);
-  q.fh = pd.fh;
-  Reply prd = call(q);
+  Reply prd = list_dir(dir_);
   ASSERT_EQ(prd.err, 0);
   bool found = false;
   for (auto& e : prd.entries) found |= e.name == "mfs";
@@ -530,13 +528,7 @@ TEST_F(MfsServerTest, ProcMountedElsewhereIsNotThere) {
   EXPECT_EQ(path_op(Op::kGetattr, p("pmnt/self/status")).err, ENOENT);
   EXPECT_EQ(open(p("pmnt/self/status"), O_RDONLY).err, ENOENT);
   EXPECT_EQ(path_op(Op::kOpendir, p("pmnt")).err, ENOENT);
-  Reply d = path_op(Op::kOpendir, dir_);
-  ASSERT_EQ(d.err, 0);
-  Request q;
-  q.op = Op::kReaddir;
-  q.fh = d.fh;
-  q.max_bytes = kMaxReaddir;
-  Reply rd = call(q);
+  Reply rd = list_dir(dir_);
   ASSERT_EQ(rd.err, 0);
   for (auto& e : rd.entries) EXPECT_NE(e.name, "pmnt");
 }
