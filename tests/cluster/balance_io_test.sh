@@ -30,6 +30,9 @@ start() {
   x "$D" 1 bash -c 'cd /tmp; n=$1; shift; mosrun "$@" > $n.out 2>&1 & echo $! > $n.tmp; mv $n.tmp $n.pid
     wait $!; echo $? > $n.rc' _ "$name" "$@" >/dev/null 2>&1 &
   for ((i = 0; i < 100; i++)); do [ -s "$T/$name.pid" ] && break; sleep 0.05; done
+  # mosrun's supervisor attaches to the program just after it starts: until then it is not
+  # migratable (`migrate` says so); wait for that, as a user would see `omx where` answer.
+  for ((i = 0; i < 100; i++)); do x "$D" 1 omx where "$(cat "$T/$name.pid")" >/dev/null 2>&1 && break; sleep 0.05; done
   cat "$T/$name.pid"
 }
 now() { date +%s.%N; }
