@@ -10,8 +10,13 @@ pkgs=(
   iproute2 util-linux procps python3 tmux
   bc xz-utils gzip bzip2 coreutils gawk sqlite3
   dpkg-dev groff-base man-db bash-completion  # ./run package, tests/dist (man pages, completion)
+  libcpp-httplib-dev chromium  # the web dashboard (omx dashboard) and its browser test
 )
 missing=()
+# Node.js for the dashboard's front-end build: Debian's nodejs and npm unless a node is there
+# already (a NodeSource nodejs bundles npm, and Debian's npm package conflicts with it).
+command -v node >/dev/null || pkgs+=(nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
