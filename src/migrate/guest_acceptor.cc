@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -92,9 +93,13 @@ void close_inherited_fds(int keep) {
 // reply, end. The owner is believed as for migration (root is not squashed): only key holders
 // get this far.
 [[noreturn]] void serve_relay_child(wire::Channel& ch, const wire::Frame& first,
-                                    const wire::SessionOwner& owner, bool closing) {
+                                    const wire::SessionOwner& owner, bool closing,
+                                    const std::string& control) {
   log::set_process_tag(fmt::format("node{} relay{}", ch.node(), getpid()));
   ::prctl(PR_SET_NAME, kRelayComm, 0, 0, 0);
+  // The command (omx ps, mosctl, ...) talks to this omxd, whatever its control address is
+  // (run_as passes OMX_CONTROL on).
+  if (!control.empty()) ::setenv("OMX_CONTROL", control.c_str(), 1);
   std::string refuse;
   if (!(ch.features() & wire::kFeatureRelay)) refuse = "relay request without the relay feature";
   if (closing) refuse = fmt::format("node {} is shutting down", ch.node());
@@ -143,7 +148,7 @@ void close_inherited_fds(int keep) {
     }
     serve_mfs(*ch, *first, *owner, peer, mfs);
   }
-  if (first->type == wire::MsgType::kRelayRequest) serve_relay_child(*ch, *first, *owner, closing);
+  if (first->type == wire::MsgType::kRelayRequest) serve_relay_child(*ch, *first, *owner, closing, control);
   if (first->type == wire::MsgType::kMigrateOffer && guests_full) {
     log()->warn("refusing the offer from {}: {} guests already", peer.to_string(),
                 GuestAcceptor::kMaxGuests);
