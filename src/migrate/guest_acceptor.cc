@@ -116,9 +116,9 @@ void close_inherited_fds(int keep) {
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
   log::set_process_tag(fmt::format("node{} guest{}", node, getpid()));
   wire::SessionOptions so;
-  // Offered: this node serves /mfs and relays (sessions that do not offer them too negotiate
-  // without them, as before).
-  so.app_features = wire::kFeatureMfs | wire::kFeatureRelay;
+  // Offered: this node serves /mfs and relays, and its guests apply kBodyNice (sessions that do
+  // not offer them too negotiate without them, as before).
+  so.app_features = wire::kFeatureMfs | wire::kFeatureRelay | wire::kFeatureBodyNice;
   auto ch = wire::Channel::accept(std::move(fd), key, node, kHandshakeTimeout, so);
   if (!ch.ok()) {
     log()->warn("connection from {} rejected: {}", peer.to_string(), ch.error().message());
