@@ -9,6 +9,8 @@
 #    `omx where` on node 2 says 1;
 #  - `renice -n 7 -p PID` at home (node 2) shows nice 7 on the body on node 1 within seconds; as
 #    nobody, through omx on, lowering it again is refused;
+#  - an ordinary user (nobody) migrates and renices its own process through omx on as itself
+#    (the home supervisor's channels come from omxd's broker); another user may not migrate it;
 #  - refusals: a command not on the whitelist (3), a non-root caller (3), a node not in the
 #    map (4), each with one line on stderr.
 source "$(dirname "$0")/lib.sh"
@@ -96,4 +98,32 @@ for ((i = 0; i < 50; i++)); do [ "$(nice_of "$body")" = 3 ] && break; sleep 0.1;
 [ "$(nice_of "$body")" = 3 ] || fail "the body has nice $(nice_of "$body"), not 3, after renice through omx on"
 
 kill -KILL "$pid" 2>/dev/null || true
+
+log "an ordinary user's own process: migrated and reniced through omx on as that user"
+x "$D" 2 bash -c 'cd /tmp; mkdir -p u; chown 65534:65534 u; cd u
+  setpriv --reuid=65534 --regid=65534 --clear-groups mosrun -L sleep 61 & echo $! > ../upid; wait' \
+  >/dev/null 2>&1 &
+BG_PIDS+=($!)
+for ((i = 0; i < 100; i++)); do [ -s "$T2/upid" ] && break; sleep 0.05; done
+upid=$(cat "$T2/upid") || fail "mosrun as nobody did not start"
+BG_PIDS+=("$upid")
+for ((i = 0; i < 100; i++)); do x "$D" 2 omx where "$upid" >/dev/null 2>&1 && break; sleep 0.05; done
+rc=0
+x "$D" 1 omx on 2 --user 65533 -- omx migrate "$upid" 1 2> "$D/other.err" || rc=$?
+[ "$rc" -eq 3 ] || fail "another user migrated nobody's process through omx on (exit $rc): $(cat "$D/other.err")"
+x "$D" 1 omx on 2 --user nobody -- omx migrate "$upid" 1 || fail "nobody could not migrate its own process through omx on"
+[ "$(x "$D" 2 omx where "$upid")" = 1 ] || fail "nobody's process is not on node 1"
+ubody=
+for ((i = 0; i < 40; i++)); do
+  ubody=$(for b in $(ip netns pids "omx$(cluster_index "$D")n1"); do
+    [ "$(cat /proc/$b/comm 2>/dev/null)" = sleep ] && [ "$(awk '$1 == "Uid:" {print $2}' /proc/$b/status)" = 65534 ] && echo "$b"
+  done | head -1)
+  [ -n "$ubody" ] && break
+  sleep 0.1
+done
+[ -n "$ubody" ] || fail "no body of nobody's sleep on node 1"
+x "$D" 1 omx on 2 --user nobody -- renice -n 5 -p "$upid" >/dev/null || fail "nobody could not renice its own process"
+for ((i = 0; i < 50; i++)); do [ "$(nice_of "$ubody")" = 5 ] && break; sleep 0.1; done
+[ "$(nice_of "$ubody")" = 5 ] || fail "nobody's body (pid $ubody) has nice $(nice_of "$ubody"), not 5"
+kill -KILL "$upid" 2>/dev/null || true
 echo PASS
