@@ -34,6 +34,7 @@ using std::chrono::milliseconds;
 // for the process to be gone (it may sit in an uninterruptible sleep).
 constexpr milliseconds kDrainGrace{200};
 constexpr milliseconds kKillGrace{2000};
+constexpr milliseconds kMaxRunTimeout{24 * 3600 * 1000};
 
 auto log() { return log::get("relay"); }
 
@@ -252,6 +253,7 @@ Result<std::string> resolve_command(const std::vector<std::string>& argv) {
 
 Result<RunResult> run_as(const RunAs& as, const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout, size_t max_output) {
+  timeout = std::clamp(timeout, milliseconds(0), kMaxRunTimeout);  // no overflow of the deadline
   const auto deadline = Clock::now() + timeout;
   struct sigaction chld{};
   ::sigaction(SIGCHLD, nullptr, &chld);

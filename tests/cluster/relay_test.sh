@@ -1,6 +1,7 @@
 # omx on / the relay session (relay/client.h, relay/server.h) on two nodes, and renice of a
 # migrated process reaching its body:
-#  - from node 1, `omx on 2 -- omx ps --json` runs on node 2 as root (node 2's table);
+#  - from node 1, `omx on 2 -- omx ps --json` runs on node 2 as root (node 2's table); so does
+#    relay::run_on (relay_test_client), for node 2 and for node 1 itself;
 #  - as nobody a root-only mosctl setting fails with exactly the message and exit code of the
 #    same mosctl run as nobody on node 2 directly;
 #  - as nobody `kill -STOP` of a root process on node 2 fails (and it is not stopped); as root
@@ -24,6 +25,17 @@ T2=$D/node2/tmp
 log "omx on 2 -- omx ps --json (as root)"
 x "$D" 1 omx on 2 -- omx ps --json > "$D/ps.json" 2> "$D/ps.err" || fail "omx on 2 -- omx ps --json: $(cat "$D/ps.err")"
 json_get "$D/ps.json" 'j["node"]' | grep -qx 2 || fail "omx ps ran on node $(json_get "$D/ps.json" 'j["node"]'), not 2"
+
+log "relay::run_on (the dashboard's call): node 2, and this node through its own omxd"
+x "$D" 1 "$OMX_TEST_PROGRAMS/relay_test_client" 2 0 0 -- omx ps --json > "$D/ro2.json" ||
+  fail "run_on 2: $(cat "$D/ro2.json")"
+json_get "$D/ro2.json" 'j["node"]' | grep -qx 2 || fail "run_on 2 ran on node $(json_get "$D/ro2.json" 'j["node"]')"
+x "$D" 1 "$OMX_TEST_PROGRAMS/relay_test_client" 1 65534 65534 -- omx ps --json > "$D/ro1.json" ||
+  fail "run_on 1: $(cat "$D/ro1.json")"
+json_get "$D/ro1.json" 'j["node"]' | grep -qx 1 || fail "run_on 1 ran on node $(json_get "$D/ro1.json" 'j["node"]')"
+rc=0
+x "$D" 1 "$OMX_TEST_PROGRAMS/relay_test_client" 2 0 0 -- bash -c true 2> "$D/ro.err" || rc=$?
+[ "$rc" -eq 99 ] && grep -q "may not be run" "$D/ro.err" || fail "run_on bash: exit $rc: $(cat "$D/ro.err")"
 
 log "a root-only mosctl setting as nobody: the same refusal as on node 2 directly"
 rc_direct=0
