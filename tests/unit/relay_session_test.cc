@@ -20,6 +20,7 @@
 #include "relay/client.h"
 #include "relay/protocol.h"
 #include "relay/server.h"
+#include "relay_test_util.h"
 #include "wire/channel.h"
 #include "wire/handshake.h"
 #include "wire/session_owner.h"
@@ -77,26 +78,14 @@ int reap(pid_t pid) {
 class RelaySession : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/omx-relay-session-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    ::chmod(dir_.c_str(), 0755);
-    std::ofstream(dir_ + "/omx") << "#!/bin/sh\n"
-                                    "case \"$1\" in\n"
-                                    "  ps) echo \"ps as $(id -u) $2\"; echo warn >&2; exit 3 ;;\n"
-                                    "  status) sleep 30 ;;\n"
-                                    "esac\n";
-    ::chmod((dir_ + "/omx").c_str(), 0755);
-    set_omx_binary(dir_ + "/omx");  // inherited by the forked server
     l_ = listen_loopback();
     ASSERT_NE(l_.port, 0);
   }
-  void TearDown() override {
-    set_omx_binary("");
-    std::filesystem::remove_all(dir_);
-  }
   RunAs me() const { return {::geteuid(), ::getegid()}; }
-  std::string dir_;
+  // Inherited by the forked server.
+  FakeOmxBinary omx_{"  ps) echo \"ps as $(id -u) $2\"; echo warn >&2; exit 3 ;;\n"
+                     "  status) sleep 30 ;;\n"};
+  const std::string& dir_ = omx_.dir();
   Listener l_;
   wire::Key key_ = wire::generate_key();
 };
