@@ -84,7 +84,7 @@ w=$(x "$D" 2 omx where "$pid") || fail "omx where $pid failed"
 log "renice at home reaches the body on node 1"
 body=
 for ((i = 0; i < 40; i++)); do
-  x "$D" 1 omx ps --json > "$D/ps1.json"
+  x "$D" 1 omx ps --json > "$D/ps1.json" || fail "omx ps --json on node 1 failed"
   body=$(python3 - "$D/ps1.json" "$pid" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -127,9 +127,11 @@ x "$D" 1 omx on 2 --user nobody -- omx migrate "$upid" 1 || fail "nobody could n
 [ "$(x "$D" 2 omx where "$upid")" = 1 ] || fail "nobody's process is not on node 1"
 ubody=
 for ((i = 0; i < 40; i++)); do
-  ubody=$(for b in $(ip netns pids "omx$(cluster_index "$D")n1"); do
-    [ "$(cat /proc/$b/comm 2>/dev/null)" = sleep ] && [ "$(awk '$1 == "Uid:" {print $2}' /proc/$b/status)" = 65534 ] && echo "$b"
-  done | head -1)
+  ubody=""
+  for b in $(ip netns pids "omx$(cluster_index "$D")n1"); do
+    [ "$(cat "/proc/$b/comm" 2>/dev/null)" = sleep ] || continue
+    [ "$(awk '$1 == "Uid:" {print $2}' "/proc/$b/status" 2>/dev/null)" = 65534 ] && { ubody=$b; break; }
+  done
   [ -n "$ubody" ] && break
   sleep 0.1
 done
