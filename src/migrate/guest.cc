@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <set>
@@ -468,7 +470,8 @@ Result<bool> Guest::forward(arch::Registers regs) {
       auto now = std::chrono::steady_clock::now();
       io_meter().on_forward(now, now - entered, req.size(), f.payload.size());
     }
-    if (f.type == MsgType::kBalancePolicy || f.type == MsgType::kClose) {  // omx lock; home ends
+    if (f.type == MsgType::kBalancePolicy || f.type == MsgType::kClose ||
+        f.type == MsgType::kBodyNice) {  // omx lock; home ends; renice at home
       OMX_ASSIGN(bool done, on_home_frame(f));
       if (done) return true;
       continue;
@@ -593,6 +596,15 @@ Result<bool> Guest::on_home_frame(const wire::Frame& f) {
     case MsgType::kClose:
       kill(body_.pid(), SIGKILL);
       return true;
+    case MsgType::kBodyNice: {  // renice at home
+      OMX_ASSIGN(int nice, decode_body_nice(f.payload));
+      if (::setpriority(PRIO_PROCESS, static_cast<id_t>(body_.pid()), nice) != 0)
+        log()->warn("renice of pid {} (home pid {}) to {}: {}", body_.pid(), home_pid_, nice,
+                    std::strerror(errno));
+      else
+        log()->info("pid {} (home pid {}) reniced to {} at home", body_.pid(), home_pid_, nice);
+      return false;
+    }
     default:
       return make_error(ErrorCode::kProtocol, fmt::format("unexpected frame {:#x} from home",
                                                           static_cast<unsigned>(f.type)));
@@ -761,7 +773,8 @@ Status Guest::send_home(const std::string& reason, arch::Registers regs) {
     ChannelPageSink sink(ch_);
     OMX_TRY(proc::capture_pages(*mem_, cap.image, opts, sink));
     OMX_TRY(ch_.send(MsgType::kMigratePagesEnd, {}));
-    OMX_ASSIGN(wire::Frame ack, expect(ch_, MsgType::kMigrateAck, kStepTimeout));
+    // A kBodyNice sent before home saw kGoHome is dropped: at home the deputy's nice applies.
+    OMX_ASSIGN(wire::Frame ack, expect(ch_, MsgType::kMigrateAck, kStepTimeout, MsgType::kBodyNice));
     return decode_ack(ack.payload);
   }();
   if (!sent.ok()) {

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -85,6 +86,7 @@ struct Proc {
   bool locked = false;                 // omx lock: automatic balancing leaves it where it is
   std::string cmdline;                 // its arguments, kept while away (the deputy's are gone)
   BodyStats away;                      // the body's figures in this stay away (kBodyStats)
+  std::optional<int> nice_sent;        // the nice last sent to the body in this stay (kBodyNice)
   uint64_t cpu_away_done_ms = 0;       // CPU time used in earlier stays away
   // The body's last reported wait for home (0..1, kBodyStats), kept when it comes home: home's
   // balancer counts it, decayed (remembered_wait), so an I/O-bound process is not sent out again.
@@ -122,6 +124,8 @@ class HomeSupervisor {
   // Where `migrate PID balance` should take `pid`: best_node over the node table.
   Result<uint32_t> balance_target(pid_t pid, const Proc& p);
   void send_policy(pid_t pid, Proc& p);
+  // renice at home reaches the body: the deputy's nice, sent when it changed (kBodyNice).
+  void sync_nice(pid_t pid, Proc& p);
   void write_stats();
   // Tells omxd (fire and forget, daemon/process_registry.h): how many processes of this tree
   // run here now, when that changed; and each completed move.
@@ -414,6 +418,7 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
     case MsgType::kBodyStats: {
       OMX_ASSIGN(p.away, decode_body_stats(f.payload));
       p.last_wait = p.away.home_wait_permille / 1000.0;
+      sync_nice(pid, p);  // about once a second, as the stats come
       return ok_status();
     }
     case MsgType::kMigrateAbort: {  // the guest could not start sending it back
@@ -595,6 +600,7 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
   }
   p.deputy.emplace(std::move(*dep));
   p.ch = std::move(ch);
+  p.nice_sent.reset();  // a new stay: the body starts at the guest's nice
   p.node = node;
   ++p.nmigs;
   ++stats_.migrations;
@@ -823,6 +829,18 @@ void HomeSupervisor::send_policy(pid_t pid, Proc& p) {
   if (!p.ch) return;
   Status st = p.ch->send(MsgType::kBalancePolicy, encode_policy(cfg_.balance, p.locked));
   if (!st.ok()) log()->warn("process {} on node {}: {}", pid, p.node, st.error().message());
+}
+
+void HomeSupervisor::sync_nice(pid_t pid, Proc& p) {
+  if (!p.deputy || !p.ch || !(p.ch->features() & wire::kFeatureBodyNice)) return;
+  errno = 0;
+  int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(pid));
+  if (nice == -1 && errno != 0) return;
+  if (p.nice_sent == nice) return;
+  // A failed send is the channel's failure: its next recv reports it (on_channel).
+  if (!p.ch->send(MsgType::kBodyNice, encode_body_nice(nice)).ok()) return;
+  if (p.nice_sent) log()->info("process {} on node {}: nice {} (renice at home)", pid, p.node, nice);
+  p.nice_sent = nice;
 }
 
 Result<uint32_t> HomeSupervisor::balance_target(pid_t pid, const Proc& p) {

@@ -227,8 +227,27 @@ Result<ExitInfo> decode_exit(std::span<const uint8_t> b) {
   return e;
 }
 
-Result<wire::Frame> expect(wire::Channel& ch, wire::MsgType want, wire::Duration timeout) {
-  OMX_ASSIGN(wire::Frame f, ch.recv(timeout));
+std::vector<uint8_t> encode_body_nice(int nice) {
+  wire::Writer w(4);
+  w.u32(static_cast<uint32_t>(nice));
+  return std::move(w).take();
+}
+
+Result<int> decode_body_nice(std::span<const uint8_t> b) {
+  wire::Reader r(b, "body nice");
+  OMX_ASSIGN(uint32_t v, r.u32("nice"));
+  OMX_TRY(r.expect_end());
+  int nice = static_cast<int32_t>(v);
+  if (nice < -20 || nice > 19) return make_error(ErrorCode::kProtocol, fmt::format("body nice {}", nice));
+  return nice;
+}
+
+Result<wire::Frame> expect(wire::Channel& ch, wire::MsgType want, wire::Duration timeout,
+                           std::optional<wire::MsgType> skip) {
+  wire::Frame f;
+  do {
+    OMX_ASSIGN(f, ch.recv(timeout));
+  } while (skip && f.type == *skip);
   if (f.type == want) return f;
   if (f.type == wire::MsgType::kError || f.type == wire::MsgType::kMigrateAck) {
     wire::Reader r(f.payload);
