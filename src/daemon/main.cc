@@ -158,9 +158,10 @@ int main(int argc, char** argv) {
     dp->set_drain(std::make_unique<daemon::GuestDrain>(
         dp->io(), std::move(hooks), std::chrono::seconds(opts.shutdown_timeout_s)));
   }
-  // DFSA: the shared directories of this node (home supervisors put them in their offers).
-  (*d)->control().add_op("dfsa", [&opts](const daemon::ControlRequest&) {
-    return daemon::ok_reply({{"dirs", opts.dfsa_dirs}});
+  // DFSA: the shared directories of this node (home supervisors put them in their offers),
+  // With the /mfs mount point: a body's calls on /mfs/<its node>/... may run where it runs.
+  (*d)->control().add_op("dfsa", [&opts, &mfs_child](const daemon::ControlRequest&) {
+    return daemon::ok_reply({{"dirs", opts.dfsa_dirs}, {"mfs_mount", mfs_child.mount()}});
   });
   // mosctl shutdown: as SIGTERM. The reply goes out before the guests are asked to leave.
   {

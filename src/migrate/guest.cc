@@ -114,6 +114,7 @@ class Guest {
   // DFSA (guest_dfsa.h): home's shared directories from the offer; dfsa_ is made at the first
   // trapped call when there are any.
   std::vector<std::string> dfsa_home_dirs_;
+  std::string dfsa_mfs_mount_;  // home's /mfs, when calls on /mfs/<this node> may run here
   std::unique_ptr<GuestDfsa> dfsa_;
 };
 
@@ -141,6 +142,9 @@ Status Guest::receive(const wire::Frame& offer_frame) {
   if (cfg_.blocked)
     return make_error(ErrorCode::kRefused, fmt::format("node {} does not accept guests (mosctl block)", cfg_.node_id));
   OMX_ASSIGN(proc::Credentials creds, body_credentials(cfg_.owner, offer, cfg_.allow_root));
+  // /mfs/<this node>/X runs here as X only where this node's /mfs server would serve it to the
+  // body's user as that user: not under nomfs, and root only with --mfs-root (else squashed).
+  if (!cfg_.nomfs && (creds.uid != 0 || cfg_.mfs_root)) dfsa_mfs_mount_ = offer.mfs_mount;
   wire::Writer accept;
   accept.u32(static_cast<uint32_t>(offer.files.size()));
   for (const FileIdentity& f : offer.files) accept.u8(have_identical_file(f) ? 1 : 0);
@@ -294,12 +298,14 @@ Result<bool> Guest::on_body_event(const proc::StopEvent& e) {
 Result<bool> Guest::on_seccomp() {
   OMX_ASSIGN(arch::Registers regs, body_.get_regs());
   int64_t nr = regs.syscall_no();
-  if (!dfsa_home_dirs_.empty()) {  // DFSA: data calls on lent fds run here (guest_dfsa.h)
+  if (!dfsa_home_dirs_.empty() || !dfsa_mfs_mount_.empty()) {  // DFSA (guest_dfsa.h)
     if (!dfsa_) {
       const char* here = std::getenv("OMX_DFSA_DIRS");  // set by omxd (--dfsa-dir)
       auto dirs = effective_dirs(dfsa_home_dirs_, split_dir_list(here ? here : ""));
-      if (dirs.empty()) log()->info("DFSA off for home pid {}: no shared directory in common", home_pid_);
+      if (dirs.empty() && dfsa_mfs_mount_.empty())
+        log()->info("DFSA off for home pid {}: no shared directory in common", home_pid_);
       dfsa_ = std::make_unique<GuestDfsa>(body_, *mem_, ch_, std::move(dirs),
+                                          MfsHere{dfsa_mfs_mount_, cfg_.node_id},
                                           [this](const wire::Frame& f) -> Status {
         if (f.type == MsgType::kSignal) {
           OMX_ASSIGN(int sig, queue_signal(f.payload));

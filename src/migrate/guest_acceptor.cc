@@ -131,7 +131,7 @@ void close_inherited_fds(int keep) {
                 wire::msg_type_name(first->type));
     _exit(2);
   }
-  GuestConfig cfg{node, allow_root, std::move(*owner), blocked, closing, control};
+  GuestConfig cfg{node, allow_root, std::move(*owner), blocked, closing, control, mfs.nomfs, mfs.allow_root};
   _exit(run_guest(std::move(*ch), *first, cfg));
 }
 

@@ -29,13 +29,13 @@ bool plausible_fd(uint64_t v) { return static_cast<int64_t>(v) >= 0 && v < (1u <
 }  // namespace
 
 GuestDfsa::GuestDfsa(proc::Tracee& body, const proc::ProcessMemory& mem, wire::Channel& ch,
-                     std::vector<std::string> dirs, FrameHook hook)
-    : body_(body), mem_(mem), ch_(ch), dirs_(std::move(dirs)), hook_(std::move(hook)) {}
+                     std::vector<std::string> dirs, MfsHere mfs, FrameHook hook)
+    : body_(body), mem_(mem), ch_(ch), dirs_(std::move(dirs)), mfs_(std::move(mfs)), hook_(std::move(hook)) {}
 
 std::vector<siginfo_t> GuestDfsa::take_deferred() { return std::exchange(deferred_, {}); }
 
 Result<GuestDfsa::Action> GuestDfsa::on_call(const arch::Registers& regs) {
-  if (dirs_.empty()) return Action::kNone;
+  if (!enabled()) return Action::kNone;
   int64_t nr = regs.syscall_no();
   uint64_t args[6];
   for (int i = 0; i < 6; ++i) args[i] = regs.arg(i);
@@ -49,9 +49,17 @@ Result<GuestDfsa::Action> GuestDfsa::on_call(const arch::Registers& regs) {
     if (opened) return *opened;
     return Action::kNone;
   }
-  if (is_path_only_call(nr) && path_call_is_local(nr, args)) {
-    ++local_path_calls_;
-    return Action::kLocal;
+  if (is_path_only_call(nr)) {
+    arch::Registers local = regs;
+    bool rewritten = false;
+    if (path_call_is_local(nr, local, rewritten)) {
+      ++local_path_calls_;
+      if (rewritten) {  // pointed at /mfs/<here>/X's X
+        ++mfs_local_;
+        OMX_TRY(body_.set_regs(local));
+      }
+      return Action::kLocal;
+    }
   }
   FdCall kind = classify_fd_call(nr, args, empty_path);
   if (kind == FdCall::kNoFd) return Action::kNone;
@@ -119,18 +127,59 @@ std::optional<std::string> GuestDfsa::read_path(uint64_t addr) {
   return std::nullopt;
 }
 
-bool GuestDfsa::path_call_is_local(int64_t nr, const uint64_t args[6]) {
+std::optional<size_t> GuestDfsa::local_offset(const std::string& p) {
+  if (p.empty() || p[0] != '/') return std::nullopt;  // relative: would need home's cwd
+  if (path_under(p, dirs_)) return size_t{0};
+  if (mfs_.mount.empty()) return std::nullopt;
+  auto off = mfs_local_offset(p, mfs_.mount, mfs_.node);
+  if (!off || !mfs_servable(std::string_view(p).substr(*off))) return std::nullopt;
+  return off;
+}
+
+bool GuestDfsa::mfs_servable(std::string_view x) {
+  if (!resolver_) {
+    auto r = mfs::PathResolver::open("/", /*no_symlinks=*/true);
+    if (!r.ok()) return false;
+    resolver_.emplace(std::move(*r));
+  }
+  // Any failure (excluded, a symlink on the way, a missing parent): forwarded, and home's /mfs
+  // answers as it always did.
+  mfs::Located at;
+  if (resolver_->locate(x, at) != 0) return false;
+  struct statx st {};
+  int flags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC | (at.name.empty() ? AT_EMPTY_PATH : 0);
+  if (::statx(at.dir.get(), at.name.c_str(), flags, STATX_TYPE | STATX_MNT_ID, &st) != 0)
+    return errno == ENOENT;  // not there (yet): the call creates it or fails alike here
+  // A final symlink would be followed on the caller's node; devices, FIFOs and sockets are
+  // not served; nor is anything on a proc-like or /mfs mount.
+  if (!S_ISREG(st.stx_mode) && !S_ISDIR(st.stx_mode)) return false;
+  return (st.stx_mask & STATX_MNT_ID) && resolver_->kind_of_mount(st.stx_mnt_id) == mfs::MountKind::kNormal;
+}
+
+bool GuestDfsa::path_call_is_local(int64_t nr, arch::Registers& regs, bool& rewritten) {
   const syscall::SyscallInfo* info = syscall::syscall_info(static_cast<int>(nr));
   if (!info) return false;
-  int paths = 0;
+  arch::Registers out = regs;
+  int paths = 0, via_mfs = 0;
   for (int i = 0; i < info->nargs; ++i) {
     if (info->args[i].kind != syscall::ArgKind::kPath) continue;
-    auto p = read_path(args[i]);
+    auto p = read_path(regs.arg(i));
     // Absolute, so any dirfd is ignored by the kernel; relative ones would need home's cwd.
-    if (!p || p->empty() || (*p)[0] != '/' || !path_under(*p, dirs_)) return false;
+    std::optional<size_t> off = p ? local_offset(*p) : std::nullopt;
+    if (!off) return false;
+    if (*off) {
+      out.set_arg(i, regs.arg(i) + *off);
+      ++via_mfs;
+    }
     ++paths;
   }
-  return paths > 0;
+  // A symlink's target is stored verbatim: never rewritten. Both paths of a rename or link
+  // through /mfs, or neither (home would see two filesystems: EXDEV).
+  if (via_mfs && (nr == SYS_symlink || nr == SYS_symlinkat || via_mfs != paths)) return false;
+  if (paths == 0) return false;
+  regs = out;
+  rewritten = via_mfs > 0;
+  return true;
 }
 
 Status GuestDfsa::restart(const arch::Registers& regs) {
@@ -185,7 +234,16 @@ Status GuestDfsa::with_scratch(const arch::Registers& regs,
 Result<GuestDfsa::Action> GuestDfsa::try_promote(int fd, const arch::Registers& regs) {
   OMX_ASSIGN(FdInfo info, ask_home(fd));
   table_.set_home(fd);  // unless lent below
-  if (std::string why = promotion_refusal(info, dirs_); !why.empty()) {
+  // A home fd on /mfs/<this node>/X is lent as X.
+  std::string here_path = info.path;
+  bool via_mfs = false;
+  if (info.err == 0 && S_ISREG(info.mode) && !path_under(info.path, dirs_)) {
+    if (auto off = local_offset(info.path); off && *off) {
+      here_path = info.path.substr(*off);
+      via_mfs = true;
+    }
+  }
+  if (std::string why = promotion_refusal(info, dirs_, via_mfs); !why.empty()) {
     log()->debug("fd {} stays at home: {}", fd, why);
     return Action::kNone;
   }
@@ -195,7 +253,7 @@ Result<GuestDfsa::Action> GuestDfsa::try_promote(int fd, const arch::Registers& 
   }
   uint32_t flags = reopen_flags(info.flags);
   Status st = with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
-    OMX_ASSIGN(RemotePtr<char> path, rs.put_string(info.path));
+    OMX_ASSIGN(RemotePtr<char> path, rs.put_string(here_path));
     OMX_ASSIGN(uint64_t k, rs.call_checked("openat", SYS_openat,
                                            {static_cast<uint64_t>(AT_FDCWD), path.addr(), flags, 0}));
     auto placed = [&]() -> Status {
@@ -222,7 +280,8 @@ Result<GuestDfsa::Action> GuestDfsa::try_promote(int fd, const arch::Registers& 
   }
   table_.set_lent(fd, LentFd{info.path, flags});
   ++promotions_;
-  log()->info("fd {} ({}, offset {}) lent to the body", fd, info.path, info.pos);
+  log()->info("fd {} ({}, offset {}) lent to the body{}", fd, info.path, info.pos,
+              via_mfs ? " as " + here_path : std::string());
   return Action::kRestart;
 }
 
@@ -251,7 +310,10 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, c
   uint64_t mode = nr == SYS_creat ? args[1] : args[path_arg + 2];
   if (flags & (O_PATH | O_DIRECTORY | __O_TMPFILE)) return std::optional<Action>();
   auto path = read_path(args[path_arg]);
-  if (!path || path->empty() || (*path)[0] != '/' || !path_under(*path, dirs_)) return std::optional<Action>();
+  std::optional<size_t> off = path ? local_offset(*path) : std::nullopt;
+  if (!off) return std::optional<Action>();
+  // The body opens it here; home's placeholder (and a reopen at home) names *path.
+  std::string here_path = path->substr(*off);
   if (auto st = fault::check("dfsa.promote"); !st.ok()) {
     log()->info("open of {} forwarded: {}", *path, st.error().message());
     return std::optional<Action>();
@@ -260,7 +322,7 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, c
   int64_t k = -1;
   bool regular = false;
   OMX_TRY(with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
-    OMX_ASSIGN(RemotePtr<char> p, rs.put_string(*path));
+    OMX_ASSIGN(RemotePtr<char> p, rs.put_string(here_path));
     OMX_ASSIGN(k, rs.call(SYS_openat, {static_cast<uint64_t>(AT_FDCWD), p.addr(), flags, mode}));
     if (k < 0) return ok_status();
     RemotePtr<void> st_at = rs.scratch().data() + 8192;
@@ -295,6 +357,7 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, c
   if (v >= 0) {
     table_.set_lent(static_cast<int>(v), LentFd{*path, reopen_flags(flags), true});
     ++local_opens_;
+    if (*off) ++mfs_local_;
   }
   return std::optional<Action>(Action::kFinish);
 }
@@ -346,8 +409,9 @@ Status GuestDfsa::demote(int fd, const arch::Registers& regs, bool at_exit) {
 Status GuestDfsa::demote_all(const arch::Registers& regs, bool at_exit) {
   for (int fd : table_.lent_fds()) OMX_TRY(demote(fd, regs, at_exit));
   if (promotions_ || local_path_calls_ || local_opens_)
-    log()->info("{} data calls, {} path calls and {} opens made here, {} fds lent, {} returned",
-                local_calls_, local_path_calls_, local_opens_, promotions_, demotions_);
+    log()->info("{} data calls, {} path calls and {} opens made here ({} of them on /mfs/{}), "
+                "{} fds lent, {} returned", local_calls_, local_path_calls_, local_opens_, mfs_local_,
+                mfs_.node, promotions_, demotions_);
   return ok_status();
 }
 

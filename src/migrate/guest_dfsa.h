@@ -16,7 +16,19 @@
 // (relative paths are forwarded: the guest does not track the cwd yet). open/openat/creat of
 // such a path opens the file in the body and puts it at the number an O_PATH placeholder got
 // at home (a forwarded openat), so home stays the one allocator of fd numbers; going home
-// reopens it there by path at the same offset. A failed promotion leaves the fd at home (fault point dfsa.promote); a failed
+// reopens it there by path at the same offset.
+//
+// /mfs of this node: a path `/mfs/<this node>/X` or `/mfs/here/X` (home's /mfs mount point
+// from the offer) names X on this very node, so the call runs here on X with no round trip
+// home and none through FUSE: a path call is let run with its path register pointed at X
+// inside the process's own string (the seccomp filter is re-run on the changed call, and
+// allows it: SECCOMP_RET_TRACE's recheck); an open is made in the body on X and home's
+// placeholder names the /mfs path (going home reopens that, through home's /mfs); a home fd
+// whose path is /mfs/<this node>/X is lent as X. Only when X resolves here as it would through
+// /mfs: no symlink on the way (the FUSE client would resolve it on the caller's node), not
+// excluded by the /mfs server (/proc, /sys, /dev, devices, FIFOs, sockets, proc-like or /mfs
+// mounts; mfs::PathResolver decides, as in the server), not under nomfs, not uid 0 unless
+// --mfs-root; otherwise the call is forwarded as before. A failed promotion leaves the fd at home (fault point dfsa.promote); a failed
 // demotion fails the move home, which leaves the process running here (dfsa.demote).
 //
 // Single-threaded: the guest supervisor's thread, with the body in a ptrace stop.
@@ -32,6 +44,7 @@
 
 #include "arch/x86_64/regs.h"
 #include "base/result.h"
+#include "mfs/path_resolver.h"
 #include "migrate/fd_table.h"
 #include "migrate/protocol.h"
 #include "proc/memory.h"
@@ -40,6 +53,12 @@
 #include "wire/channel.h"
 
 namespace omx::migrate {
+
+// /mfs as the body's process sees it at home: `mount` ("" none) and the node the body runs on.
+struct MfsHere {
+  std::string mount;
+  uint32_t node = 0;
+};
 
 class GuestDfsa {
  public:
@@ -54,10 +73,11 @@ class GuestDfsa {
   };
 
   // `dirs`: the effective shared directories (effective_dirs()); empty disables DFSA.
+  // `mfs`: /mfs paths of this node run here too (mount "": no).
   GuestDfsa(proc::Tracee& body, const proc::ProcessMemory& mem, wire::Channel& ch,
-            std::vector<std::string> dirs, FrameHook hook);
+            std::vector<std::string> dirs, MfsHere mfs, FrameHook hook);
 
-  bool enabled() const { return !dirs_.empty(); }
+  bool enabled() const { return !dirs_.empty() || !mfs_.mount.empty(); }
   // At the seccomp stop of a trapped call with registers `regs`.
   Result<Action> on_call(const arch::Registers& regs);
   // Resumes the body so that it makes the trapped call of `regs` again (after kRestart).
@@ -77,8 +97,14 @@ class GuestDfsa {
 
  private:
   Result<FdInfo> ask_home(int fd);
-  // A path-only call whose every path is absolute and under a shared directory.
-  bool path_call_is_local(int64_t nr, const uint64_t args[6]);
+  // Where in absolute path `p` the path to use here begins: 0 under a shared directory, the
+  // offset of X for /mfs/<this node>/X when X resolves here as through /mfs; nullopt: not local.
+  std::optional<size_t> local_offset(const std::string& p);
+  // Whether X (absolute) resolves here without a symlink to something the /mfs server serves.
+  bool mfs_servable(std::string_view x);
+  // A path-only call whose every path is local (local_offset); `regs` then has its path
+  // arguments pointed at the local paths (`rewritten`: some were /mfs paths).
+  bool path_call_is_local(int64_t nr, arch::Registers& regs, bool& rewritten);
   // The NUL-terminated string at `addr` in the body (at most 4096 bytes), or nullopt.
   std::optional<std::string> read_path(uint64_t addr);
   // One synthesised forwarded call without buffers; returns its result.
@@ -102,6 +128,8 @@ class GuestDfsa {
   const proc::ProcessMemory& mem_;
   wire::Channel& ch_;
   std::vector<std::string> dirs_;
+  MfsHere mfs_;
+  std::optional<mfs::PathResolver> resolver_;  // for mfs_servable, made at first use
   FrameHook hook_;
   FdTable table_;
   std::vector<siginfo_t> deferred_;
@@ -109,6 +137,7 @@ class GuestDfsa {
   bool forward_next_open_ = false;  // a local open met a non-regular file: forward it instead
   uint64_t local_opens_ = 0;
   uint64_t local_calls_ = 0, local_path_calls_ = 0, promotions_ = 0, demotions_ = 0;
+  uint64_t mfs_local_ = 0;  // path calls and opens on /mfs/<this node> made here
 };
 
 }  // namespace omx::migrate
