@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# DFSA on /mfs of the node a process runs on (docs/mfs-dfsa-design.md §3.3, §6): a process
+# homed on node 1 that works on /mfs/2/... while it runs on node 2 makes those calls on node
+# 2's own files, with no round trip home and none through FUSE. In the namespaced cluster
+# every node's /tmp is private, so /mfs/2/tmp/X is node 2's /tmp/X only: where each call ran
+# shows in which node's /tmp changed.
+#   native    dfsa_copy on node 1, never moved, on /mfs/2/tmp/nat/{in,out}: the reference
+#             (offsets, path calls, fd numbers of its late opens) and its output file.
+#   mfs       the same on /mfs/2/tmp/m, moved to node 2 before it copies 4 MiB in 4 KiB
+#             blocks: same output lines as native, node 2's out equals in, node 1's /tmp has
+#             nothing of it; the fds opened at home are lent (as /tmp/m/...), path calls and
+#             opens run on node 2 (its supervisor counts them as /mfs calls); forwarded calls a
+#             handful.
+#   other     the same on /mfs/1/tmp/o (node 1's files through /mfs: not local to node 2):
+#             everything forwarded (> 2000 calls), output in node 1's /tmp: the baseline.
+#   go_home   /mfs/2 again, half copied on node 2, `migrate PID home`, the second half at
+#             home through /mfs/2: offsets continue, node 2's out is whole and right.
+#   paths     python3, moved to node 2, then: /mfs/2/dev/null and a symlink /mfs/2/tmp/m/lnk
+#             -> /tmp/m/in are forwarded, so they mean what home's /mfs says (ENOENT for
+#             /dev/null, node 1's /tmp/m/in for the absolute symlink resolved at home);
+#             /mfs/2/tmp/m/in and /mfs/here/tmp/m/in (home answers /mfs/here for the deputy
+#             with node 2) read node 2's file, on node 2 (the guest's /mfs count grows).
+source "$(dirname "$0")/sem_lib.sh"
+SIZE=$((4 << 20))
+HALF=$((SIZE / 2))
+
+new_dir D
+up "$D" --nodes 2 --mfs >/dev/null
+for n in 1 2; do
+  for ((i = 0; ; i++)); do
+    x "$D" "$n" timeout 5 grep -q ' /mfs .*fuse.omxmfs' /proc/self/mountinfo && break
+    [ "$i" -lt 50 ] || fail "node $n: /mfs not mounted ($(tail -3 "$D/node$n/mfs.log" 2>/dev/null))"
+    sleep 0.1
+  done
+done
+head -c $SIZE /dev/urandom > "$D/in.ref"
+prepare() {  # NODE DIR: in and an empty out under NODE's /tmp/DIR
+  rm -rf "$D/node$1/tmp/$2"
+  mkdir -p "$D/node$1/tmp/$2"
+  cp "$D/in.ref" "$D/node$1/tmp/$2/in"
+  : > "$D/node$1/tmp/$2/out"
+}
+# scenario (node 1): TAG IN OUT STEPS MOVES...: as dfsa_test.sh's (each step waits for go.TAG.K).
+SCEN='
+  tag=$1 in=$2 out=$3 steps=$4
+  shift 4
+  rm -f go.$tag.*
+  omx run --stats-json stats.$tag -- "$P/dfsa_copy" "$in" "$out" 4096 $steps go.$tag > out.$tag 2> err.$tag < /dev/null &
+  pid=$!
+  started out.$tag $pid || { kill -KILL $pid; exit; }
+  k=0
+  for m in "$@"; do
+    k=$((k + 1))
+    [ "$m" = - ] || move $pid $m || { kill -KILL $pid; exit; }
+    touch go.$tag.$k
+    wait_for out.$tag "^step $k " 60 || { kill -KILL $pid; exit; }
+  done
+  wait_for out.$tag "^done" 10 || { kill -KILL $pid; exit; }
+  touch go.$tag.end
+  wait $pid
+  echo "R rc=$?"
+'
+T=$D/node1/tmp
+run_case() {  # TAG IN OUT STEPS MOVES...
+  local tag=$1
+  res=$(on_node "$D" 1 "$SCEN" "$@")
+  unset rc
+  results "$res" "$T/out.$tag" "$T/err.$tag"
+  sed 's/^/    /' "$T/out.$tag"
+  [ "$rc" = 0 ] || { show "$T/out.$tag" "$T/err.$tag"; bad "$tag: exit status $rc"; }
+  for ((i = 0; i < 100; i++)); do [ -s "$T/stats.$tag" ] && break; sleep 0.05; done
+  fwd=$(stat_of "$T/stats.$tag" forwarded_syscalls)
+  echo "    forwarded system calls: $fwd"
+}
+# The lines that must equal the native run's, with the directory name taken out.
+lines() { grep -v '^ready' "$T/out.$1"; }
+mfs_calls() {  # the guest's count of /mfs/2 calls made on node 2, from its last summary line
+  sed -n 's|.*(\([0-9]*\) of them on /mfs/2).*|\1|p' "$D/node2/omxd.log" | tail -1
+}
+
+log "native: never moved, through /mfs/2"
+prepare 2 nat
+run_case native /mfs/2/tmp/nat/in /mfs/2/tmp/nat/out 1 -
+cmp -s "$D/node2/tmp/nat/out" "$D/in.ref" || bad "native: node 2's out differs from in"
+[ -d "$D/node2/tmp/nat/out.dir" ] || bad "native: no out.dir on node 2"
+
+log "mfs: moved to node 2, working on /mfs/2"
+prepare 2 m
+run_case mfs /mfs/2/tmp/m/in /mfs/2/tmp/m/out 1 2
+fwd_mfs=$fwd
+[ "$(lines mfs)" = "$(lines native)" ] || bad "mfs: output differs from the native run's"
+cmp -s "$D/node2/tmp/m/out" "$D/in.ref" || bad "mfs: node 2's out differs from in (size $(stat -c %s "$D/node2/tmp/m/out"))"
+[ ! -e "$T/m" ] || bad "mfs: node 1's /tmp/m exists"
+[ -d "$D/node2/tmp/m/out.dir" ] && [ "$(cat "$D/node2/tmp/m/out.new" 2>/dev/null)" = "local open" ] ||
+  bad "mfs: path calls or the open did not reach node 2's /tmp"
+grep -q 'lent to the body as /tmp/m/in' "$D/node2/omxd.log" || bad "mfs: in was not lent as /tmp/m/in"
+after=$(mfs_calls)
+echo "    /mfs/2 calls made on node 2: ${after:-none}"
+grep 'made here' "$D/node2/omxd.log" | sed 's/^/    /' 
+[ -n "$after" ] && [ "$after" -ge 5 ] || bad "mfs: the guest made ${after:-no} /mfs calls here, want >= 5 (mkdir, rename, stat, access, 2 opens)"
+[ "$fwd_mfs" -lt 300 ] || bad "mfs: $fwd_mfs forwarded calls, want a few (the go-file polls)"
+
+log "other: /mfs/1 from node 2 (not local): forwarded"
+prepare 1 o
+run_case other /mfs/1/tmp/o/in /mfs/1/tmp/o/out 1 2
+fwd_other=$fwd
+[ "$(lines other)" = "$(lines native)" ] || bad "other: output differs from the native run's"
+cmp -s "$D/node1/tmp/o/out" "$D/in.ref" || bad "other: node 1's out differs from in"
+[ ! -e "$D/node2/tmp/o" ] || bad "other: node 2's /tmp/o exists"
+[ "$fwd_other" -gt 2048 ] || bad "other: only $fwd_other forwarded calls"
+
+log "go_home: half on node 2, then home, through /mfs/2"
+prepare 2 g
+run_case go_home /mfs/2/tmp/g/in /mfs/2/tmp/g/out 2 2 home
+grep -q "^before 2 in=$HALF out=$HALF$" "$T/out.go_home" || bad "go_home: offsets at home after the move are not $HALF"
+grep -q "^end in=$SIZE out=$SIZE outsize=$SIZE$" "$T/out.go_home" || bad "go_home: offsets/size at the end"
+cmp -s "$D/node2/tmp/g/out" "$D/in.ref" || bad "go_home: node 2's out differs from in"
+[ "$(cat "$D/node2/tmp/g/out.new" 2>/dev/null)" = "local open" ] || bad "go_home: out.new"
+
+log "paths: /mfs/2/dev/null and a symlink are forwarded, /mfs/2 and /mfs/here are local"
+prepare 2 m
+prepare 1 m
+printf 'node1' > "$D/node1/tmp/m/in"
+printf 'node2' > "$D/node2/tmp/m/in"
+ln -s /tmp/m/in "$D/node2/tmp/m/lnk"
+res=$(on_node "$D" 1 '
+  omx run -- python3 -c "
+import os, sys, time
+print(\"ready\", flush=True)
+while not os.path.exists(\"/tmp/go.x\"): time.sleep(0.02)
+try:
+    os.open(\"/mfs/2/dev/null\", os.O_RDONLY); print(\"devnull opened\")
+except OSError as e: print(\"devnull\", e.errno)
+print(\"stat\", os.path.exists(\"/mfs/2/dev/null\"))
+print(\"lnk\", open(\"/mfs/2/tmp/m/lnk\").read())
+print(\"direct\", open(\"/mfs/2/tmp/m/in\").read())
+print(\"here\", open(\"/mfs/here/tmp/m/in\").read(), os.stat(\"/mfs/here/tmp/m/in\").st_size, flush=True)
+" > out.x 2> err.x < /dev/null &
+  pid=$!
+  rm -f /tmp/go.x
+  wait_for out.x "^ready" 20 || { kill -KILL $pid; exit; }
+  move $pid 2 || { kill -KILL $pid; exit; }
+  touch /tmp/go.x
+  wait $pid
+  echo "R rc=$?"')
+unset rc
+results "$res" "$T/out.x" "$T/err.x"
+after=$(mfs_calls)
+sed 's/^/    /' "$T/out.x"
+[ "$rc" = 0 ] || { show "$T/err.x"; bad "paths: exit status $rc"; }
+grep -qx "devnull 2" "$T/out.x" && grep -qx "stat False" "$T/out.x" || bad "paths: /mfs/2/dev/null was not ENOENT"
+grep -qx "lnk node1" "$T/out.x" || bad "paths: the absolute symlink did not resolve at home"
+grep -qx "direct node2" "$T/out.x" || bad "paths: /mfs/2/tmp/m/in did not read node 2's file"
+grep -qx "here node2 5" "$T/out.x" || bad "paths: /mfs/here/tmp/m/in did not read node 2's file"
+echo "    /mfs/2 calls made on node 2: ${after:-none}"
+[ "${after:-0}" -ge 3 ] || bad "paths: the guest made ${after:-no} /mfs calls here, want >= 3 (two opens, a stat)"
+
+echo "forwarded calls: /mfs/2 moved $fwd_mfs, /mfs/1 moved $fwd_other"
+finish
