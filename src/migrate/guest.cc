@@ -326,6 +326,7 @@ Result<bool> Guest::on_seccomp() {
         delivering_.push_back(si);
       ::syscall(SYS_tgkill, body_.pid(), body_.pid(), si.si_signo);
     }
+    if (act == GuestDfsa::Action::kMade) return false;  // the body runs on
     if (home_requested_ && act != GuestDfsa::Action::kLocal) {  // asked for meanwhile
       home_requested_ = false;
       if (act == GuestDfsa::Action::kFinish) {  // made here: leave with its result
@@ -437,14 +438,7 @@ Status Guest::emulate_brk(arch::Registers regs) {
     call.set_arg(1, hi - lo);
   }
   OMX_TRY(body_.set_regs(call));
-  OMX_TRY(body_.cont_syscall(0));
-  for (;;) {  // run to the syscall-exit stop of the replacement call
-    OMX_ASSIGN(proc::StopEvent e, body_.wait());
-    if (e.gone()) return make_error(ErrorCode::kVanished, "brk", body_.pid());
-    if (e.kind == proc::StopEvent::Kind::kSyscall) break;
-    OMX_TRY(body_.cont_syscall(e.kind == proc::StopEvent::Kind::kSignal ? e.sig : 0));
-  }
-  OMX_ASSIGN(arch::Registers after, body_.get_regs());
+  OMX_ASSIGN(arch::Registers after, body_.run_to_syscall_exit());  // the replacement call
   bool ok = want > brk_ ? after.result() == static_cast<int64_t>(lo) : after.result() == 0;
   if (ok) brk_ = want;
   after.set_result(static_cast<int64_t>(brk_));

@@ -54,11 +54,15 @@ Result<GuestDfsa::Action> GuestDfsa::on_call(const arch::Registers& regs) {
     bool rewritten = false;
     if (path_call_is_local(nr, local, rewritten)) {
       ++local_path_calls_;
-      if (rewritten) {  // pointed at /mfs/<here>/X's X
-        ++mfs_local_;
-        OMX_TRY(body_.set_regs(local));
-      }
-      return Action::kLocal;
+      if (!rewritten) return Action::kLocal;
+      // Pointed at /mfs/<here>/X's X for the call only: the process gets its registers back.
+      ++mfs_local_;
+      OMX_TRY(body_.set_regs(local));
+      OMX_ASSIGN(arch::Registers after, body_.run_to_syscall_exit());
+      for (int i = 0; i < 6; ++i) after.set_arg(i, regs.arg(i));
+      OMX_TRY(body_.set_regs(after));
+      OMX_TRY(body_.cont(0));
+      return Action::kMade;
     }
   }
   FdCall kind = classify_fd_call(nr, args, empty_path);

@@ -22,7 +22,8 @@
 // from the offer) names X on this very node, so the call runs here on X with no round trip
 // home and none through FUSE: a path call is let run with its path register pointed at X
 // inside the process's own string (the seccomp filter is re-run on the changed call, and
-// allows it: SECCOMP_RET_TRACE's recheck); an open is made in the body on X and home's
+// allows it: SECCOMP_RET_TRACE's recheck), and put back at the call's exit stop (the syscall
+// ABI preserves argument registers, and compiled code may rely on it); an open is made in the body on X and home's
 // placeholder names the /mfs path (going home reopens that, through home's /mfs); a home fd
 // whose path is /mfs/<this node>/X is lent as X. Only when X resolves here as it would through
 // /mfs: no symlink on the way (the FUSE client would resolve it on the caller's node), not
@@ -70,6 +71,7 @@ class GuestDfsa {
     kLocal = 1,    // a data call on a lent fd: let it run on the body's kernel
     kRestart = 2,  // the body's fds changed: make the trapped call again (restart())
     kFinish = 3,   // DFSA made the call (a local open): it returns result()
+    kMade = 4,     // DFSA let the body make it (a path call on /mfs/<here>): the body runs on
   };
 
   // `dirs`: the effective shared directories (effective_dirs()); empty disables DFSA.
