@@ -76,6 +76,14 @@ void close_inherited_fds(int keep) {
   }
   mfs::MfsServerConfig cfg;
   cfg.nomfs = mfs.nomfs;
+  // SIGUSR2 (mosctl nomfs now, GuestAcceptor::signal_mfs): refuse from the next request on. One
+  // that came before this handler ended the session (its default action): refused as well.
+  static volatile std::sig_atomic_t refuse = 0;
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { refuse = 1; };
+  sa.sa_flags = SA_RESTART;
+  ::sigaction(SIGUSR2, &sa, nullptr);
+  cfg.refuse = &refuse;
   mfs::ChannelTransport t(ch);
   _exit(mfs::run_server(t, first, cfg));
 }
@@ -185,6 +193,13 @@ std::vector<std::string> GuestAcceptor::describe_guests() {
                               it == peers_.end() ? "?" : it->second));
   }
   return out;
+}
+
+size_t GuestAcceptor::signal_mfs(int sig) {
+  children_.reap();
+  size_t n = 0;
+  for (pid_t p : children_.pids()) n += is_mfs_child(p) && ::kill(p, sig) == 0;
+  return n;
 }
 
 size_t GuestAcceptor::signal_all(int sig) {
