@@ -140,12 +140,13 @@ int main(int argc, char** argv) {
     acceptor->set_block_check([dp] { return dp->settings().get().block; });
     acceptor->set_control_address(dp->control_address());
     acceptor->set_nomfs_check([dp] { return dp->settings().get().nomfs; });
-    // mosctl nomfs reaches the sessions already open too; mosctl mfs ends the refusing ones.
+    // mosctl nomfs reaches the sessions and guests already running too; mosctl mfs ends the
+    // refusing sessions.
     dp->settings().on_change([acceptor, was = dp->settings().get().nomfs](const daemon::NodeSettings& s) mutable {
       if (s.nomfs == was) return;
       was = s.nomfs;
-      size_t n = acceptor->signal_mfs(s.nomfs ? SIGUSR2 : SIGUSR1);
-      log::get("omxd")->info("mosctl {}: {} open /mfs session(s) told", s.nomfs ? "nomfs" : "mfs", n);
+      size_t n = acceptor->tell_nomfs(s.nomfs);
+      log::get("omxd")->info("mosctl {}: {} running session(s) and guest(s) told", s.nomfs ? "nomfs" : "mfs", n);
     });
     acceptor->set_mfs_root(opts.mfs_root);
     // mosctl expel: block, then send every guest home; "guests" counts those still here.

@@ -200,12 +200,14 @@ void Guest::tell_omxd() {
 }
 
 Status Guest::serve() {
-  // SIGCHLD: the body stopped. SIGUSR1: omxd expels this guest (mosctl expel): go home. The
-  // acceptor blocked SIGUSR1 at fork, so one sent during the restore waits here.
+  // SIGCHLD: the body stopped. SIGUSR1: omxd expels this guest (mosctl expel): go home.
+  // SIGUSR2: mosctl nomfs on this node: the body's /mfs calls are forwarded from now on. The
+  // acceptor blocked SIGUSR1 and SIGUSR2 at fork, so one sent during the restore waits here.
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigaddset(&chld, SIGUSR1);
+  sigaddset(&chld, SIGUSR2);
   sigprocmask(SIG_BLOCK, &chld, nullptr);
   ScopedFd sfd(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sfd.valid()) return sys_error("signalfd");
@@ -236,7 +238,19 @@ Status Guest::serve() {
     if (fds[1].revents) {
       signalfd_siginfo si;
       bool expelled = false;
-      while (read(sfd.get(), &si, sizeof si) == sizeof si) expelled |= si.ssi_signo == SIGUSR1;
+      bool nomfs = false;
+      while (read(sfd.get(), &si, sizeof si) == sizeof si) {
+        expelled |= si.ssi_signo == SIGUSR1;
+        nomfs |= si.ssi_signo == SIGUSR2;
+      }
+      if (nomfs && !dfsa_mfs_mount_.empty()) {
+        log()->info("mosctl nomfs: home pid {}'s /mfs/{} calls are forwarded from now on", home_pid_, cfg_.node_id);
+        if (dfsa_) {
+          dfsa_->refuse_mfs();  // (its fds on /mfs fail from now on)
+        } else {
+          dfsa_mfs_mount_.clear();
+        }
+      }
       if (expelled) {
         log()->info("expelled (mosctl expel): sending home pid {} home", home_pid_);
         OMX_ASSIGN(bool done, go_home_now());

@@ -71,6 +71,10 @@ Result<GuestDfsa::Action> GuestDfsa::on_call(const arch::Registers& regs) {
     int fd = static_cast<int>(args[0]);
     switch (table_.state(fd)) {
       case FdState::kLent:
+        if (table_.lent(fd)->via_mfs && mfs_refused_) {  // mosctl nomfs since: refused
+          result_ = -EACCES;
+          return Action::kFinish;
+        }
         ++local_calls_;
         return Action::kLocal;
       case FdState::kHome:
@@ -134,7 +138,7 @@ std::optional<std::string> GuestDfsa::read_path(uint64_t addr) {
 std::optional<size_t> GuestDfsa::local_offset(const std::string& p) {
   if (p.empty() || p[0] != '/') return std::nullopt;  // relative: would need home's cwd
   if (path_under(p, dirs_)) return size_t{0};
-  if (mfs_.mount.empty()) return std::nullopt;
+  if (mfs_.mount.empty() || mfs_refused_) return std::nullopt;
   auto off = mfs_local_offset(p, mfs_.mount, mfs_.node);
   if (!off || !mfs_servable(std::string_view(p).substr(*off))) return std::nullopt;
   return off;
@@ -282,7 +286,7 @@ Result<GuestDfsa::Action> GuestDfsa::try_promote(int fd, const arch::Registers& 
     log()->info("fd {} ({}) stays at home: {}", fd, info.path, st.error().message());
     return Action::kRestart;  // the body went through a stop of ours: make the call again
   }
-  table_.set_lent(fd, LentFd{info.path, flags});
+  table_.set_lent(fd, LentFd{info.path, flags, false, via_mfs});
   ++promotions_;
   log()->info("fd {} ({}, offset {}) lent to the body{}", fd, info.path, info.pos,
               via_mfs ? " as " + here_path : std::string());
@@ -359,7 +363,7 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, c
   }));
   result_ = v;
   if (v >= 0) {
-    table_.set_lent(static_cast<int>(v), LentFd{*path, reopen_flags(flags), true});
+    table_.set_lent(static_cast<int>(v), LentFd{*path, reopen_flags(flags), true, *off > 0});
     ++local_opens_;
     if (*off) ++mfs_local_;
   }
@@ -371,7 +375,9 @@ Status GuestDfsa::demote(int fd, const arch::Registers& regs, bool at_exit) {
   LentFd lent = *table_.lent(fd);
   int64_t pos = -1;
   int64_t w = -1;  // opened here: the file reopened at home first (a failure changes nothing)
-  if (lent.opened_here && !at_exit) {
+  // Under mosctl nomfs home's /mfs refuses the reopen: the placeholder stays (calls on it fail).
+  bool refused = lent.via_mfs && mfs_refused_;
+  if (lent.opened_here && !at_exit && !refused) {
     OMX_ASSIGN(w, forward_open(lent.path, lent.flags & ~static_cast<uint32_t>(O_CLOEXEC)));
     if (w < 0)
       return make_error(ErrorCode::kRefused,
@@ -401,7 +407,7 @@ Status GuestDfsa::demote(int fd, const arch::Registers& regs, bool at_exit) {
       if (d < 0) return make_error(ErrorCode::kRefused, fmt::format("fd {}: dup3 at home failed", fd));
     }
   }
-  if (lent.opened_here && at_exit) pos = -1;
+  if (lent.opened_here && (at_exit || refused)) pos = -1;
   if (pos >= 0) {
     OMX_ASSIGN(int64_t r, forward_plain(SYS_lseek, {static_cast<uint64_t>(fd), static_cast<uint64_t>(pos), SEEK_SET}));
     if (r < 0) log()->warn("fd {}: offset {} not set at home (errno {})", fd, pos, -r);

@@ -28,8 +28,8 @@
 // whose path is /mfs/<this node>/X is lent as X. Only when X resolves here as it would through
 // /mfs: no symlink on the way (the FUSE client would resolve it on the caller's node), not
 // excluded by the /mfs server (/proc, /sys, /dev, devices, FIFOs, sockets, proc-like or /mfs
-// mounts; mfs::PathResolver decides, as in the server), not under nomfs, not uid 0 unless
-// --mfs-root; otherwise the call is forwarded as before. A failed promotion leaves the fd at home (fault point dfsa.promote); a failed
+// mounts; mfs::PathResolver decides, as in the server), not under nomfs (also set later:
+// refuse_mfs), not uid 0 unless --mfs-root; otherwise the call is forwarded as before. A failed promotion leaves the fd at home (fault point dfsa.promote); a failed
 // demotion fails the move home, which leaves the process running here (dfsa.demote).
 //
 // Single-threaded: the guest supervisor's thread, with the body in a ptrace stop.
@@ -89,6 +89,10 @@ class GuestDfsa {
   // `at_exit`: the deputy is about to die: fds opened here are only closed, not reopened at home.
   Status demote_all(const arch::Registers& regs, bool at_exit = false);
   int64_t result() const { return result_; }
+  // mosctl nomfs here: /mfs paths are no longer made here (forwarded: home's /mfs refuses
+  // them), and calls on fds that reached this node's files through /mfs fail with EACCES, as
+  // the /mfs server answers on its open handles.
+  void refuse_mfs() { mfs_refused_ = true; }
   // Signals the injected calls took off the body's queue: the caller delivers them again.
   std::vector<siginfo_t> take_deferred();
 
@@ -131,6 +135,7 @@ class GuestDfsa {
   wire::Channel& ch_;
   std::vector<std::string> dirs_;
   MfsHere mfs_;
+  bool mfs_refused_ = false;  // refuse_mfs()
   std::optional<mfs::PathResolver> resolver_;  // for mfs_servable, made at first use
   FrameHook hook_;
   FdTable table_;

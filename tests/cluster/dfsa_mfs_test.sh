@@ -20,6 +20,8 @@
 #             /dev/null, node 1's /tmp/m/in for the absolute symlink resolved at home);
 #             /mfs/2/tmp/m/in and /mfs/here/tmp/m/in (home answers /mfs/here for the deputy
 #             with node 2) read node 2's file, on node 2 (the guest's /mfs count grows).
+#   nomfs     python3 on node 2 holds /mfs/2/tmp/m/in open (lent here); mosctl nomfs on node 2:
+#             the read on it, a stat and a new open all fail with EACCES, as through /mfs.
 source "$(dirname "$0")/sem_lib.sh"
 SIZE=$((4 << 20))
 HALF=$((SIZE / 2))
@@ -154,6 +156,42 @@ grep -qx "direct node2" "$T/out.x" || bad "paths: /mfs/2/tmp/m/in did not read n
 grep -qx "here node2 5" "$T/out.x" || bad "paths: /mfs/here/tmp/m/in did not read node 2's file"
 echo "    /mfs/2 calls made on node 2: ${after:-none}"
 [ "${after:-0}" -ge 3 ] || bad "paths: the guest made ${after:-no} /mfs calls here, want >= 3 (two opens, a stat)"
+
+log "nomfs: mosctl nomfs on node 2 while the body holds a /mfs/2 file open there"
+rm -f "$T/go.n"
+res=$(on_node "$D" 1 '
+  omx run -- python3 -c "
+import os, time
+print(\"ready\", flush=True)
+while not os.path.exists(\"/tmp/go.n.1\"): time.sleep(0.02)
+f = os.open(\"/mfs/2/tmp/m/in\", os.O_RDONLY)
+print(\"before\", os.pread(f, 5, 0).decode(), flush=True)
+while not os.path.exists(\"/tmp/go.n.2\"): time.sleep(0.02)
+for what, fn in ((\"pread\", lambda: os.pread(f, 5, 0)), (\"stat\", lambda: os.stat(\"/mfs/2/tmp/m/in\")),
+                 (\"open\", lambda: os.open(\"/mfs/2/tmp/m/in\", os.O_RDONLY))):
+    try:
+        fn(); print(what, \"served\", flush=True)
+    except OSError as e:
+        print(what, e.errno, flush=True)
+os.close(f)
+" > out.n 2> err.n < /dev/null &
+  pid=$!
+  rm -f /tmp/go.n.*
+  wait_for out.n "^ready" 20 || { kill -KILL $pid; exit; }
+  move $pid 2 || { kill -KILL $pid; exit; }
+  touch /tmp/go.n.1
+  wait_for out.n "^before" 20 || { kill -KILL $pid; exit; }
+  echo "R nomfs=1"')
+results "$res" "$T/out.n" "$T/err.n"
+x "$D" 2 "$OMX" mosctl nomfs
+touch "$T/go.n.2"
+for ((i = 0; i < 200; i++)); do grep -q '^open ' "$T/out.n" 2>/dev/null && break; sleep 0.05; done
+x "$D" 2 "$OMX" mosctl mfs
+sed 's/^/    /' "$T/out.n"
+grep -qx "before node2" "$T/out.n" || bad "nomfs: the open before nomfs did not read node 2's file"
+[ "$(grep -E '^(pread|stat|open) ' "$T/out.n" | tr '\n' ' ')" = "pread 13 stat 13 open 13 " ] ||
+  { bad "nomfs: after mosctl nomfs on node 2: $(tr '\n' ' ' < "$T/out.n") (want EACCES for all three)"; tail -20 "$D/node2/omxd.log"; }
+grep -q "/mfs/2 calls are forwarded from now on" "$D/node2/omxd.log" || bad "nomfs: the guest was not told"
 
 echo "forwarded calls: /mfs/2 moved $fwd_mfs, /mfs/1 moved $fwd_other"
 finish

@@ -59,7 +59,7 @@ touch "$D/node1/tmp/nomfs.go"
 wait $held || true
 [ "$(grep -E '^(pread|stat) ' "$D/node1/tmp/nomfs.out" | tr '\n' ' ')" = "pread 13 stat 13 " ] ||
   fail "after mosctl nomfs, the open session: $(cat "$D/node1/tmp/nomfs.out")"
-grep -q 'mosctl nomfs: [1-9][0-9]* open /mfs session' "$D/node3/omxd.log" || fail "node 3 told no open session"
+grep -q 'mosctl nomfs: [1-9][0-9]* running session' "$D/node3/omxd.log" || fail "node 3 told no open session"
 xt 3 5 "$OMX" mosctl mfs
 out=$(xt 1 5 cat /mfs/3/tmp/three) || true
 [ "$out" = three ] || fail "after mosctl mfs again: '$out'"
