@@ -49,21 +49,10 @@ Result<GuestDfsa::Action> GuestDfsa::on_call(const arch::Registers& regs) {
     if (opened) return *opened;
     return Action::kNone;
   }
+  if (nr == SYS_chdir || nr == SYS_fchdir) cwd_.reset();  // made at home: ask again
   if (is_path_only_call(nr)) {
-    arch::Registers local = regs;
-    bool rewritten = false;
-    if (path_call_is_local(nr, local, rewritten)) {
-      ++local_path_calls_;
-      if (!rewritten) return Action::kLocal;
-      // Pointed at /mfs/<here>/X's X for the call only: the process gets its registers back.
-      ++mfs_local_;
-      OMX_TRY(body_.set_regs(local));
-      OMX_ASSIGN(arch::Registers after, body_.run_to_syscall_exit());
-      for (int i = 0; i < 6; ++i) after.set_arg(i, regs.arg(i));
-      OMX_TRY(body_.set_regs(after));
-      OMX_TRY(body_.cont(0));
-      return Action::kMade;
-    }
+    OMX_ASSIGN(std::optional<Action> made, try_path_call(nr, regs));
+    if (made) return *made;
   }
   FdCall kind = classify_fd_call(nr, args, empty_path);
   if (kind == FdCall::kNoFd) return Action::kNone;
@@ -164,30 +153,94 @@ bool GuestDfsa::mfs_servable(std::string_view x) {
   return (st.stx_mask & STATX_MNT_ID) && resolver_->kind_of_mount(st.stx_mnt_id) == mfs::MountKind::kNormal;
 }
 
-bool GuestDfsa::path_call_is_local(int64_t nr, arch::Registers& regs, bool& rewritten) {
+Result<std::optional<std::string>> GuestDfsa::home_path(const std::string& p, int64_t dirfd) {
+  if (p.empty()) return std::optional<std::string>();  // AT_EMPTY_PATH: the fd's business
+  if (p[0] == '/') return std::optional<std::string>(p);
+  if (static_cast<int>(dirfd) != AT_FDCWD) return std::optional<std::string>();
+  if (!cwd_) {
+    SyscallRequest req;
+    req.nr = SYS_getcwd;
+    req.args = {0, 4096, 0, 0, 0, 0};
+    SyscallBuffer b;
+    b.arg = 0;
+    b.dir = BufDir::kOut;
+    b.capacity = 4096;
+    req.bufs.push_back(std::move(b));
+    OMX_TRY(ch_.send(MsgType::kSyscallRequest, encode(req)));
+    OMX_ASSIGN(wire::Frame f, await(MsgType::kSyscallReply));
+    OMX_ASSIGN(SyscallReply reply, decode_reply(f.payload));
+    if (reply.result <= 0 || reply.out.empty()) return std::optional<std::string>();  // not cached
+    const std::vector<uint8_t>& d = reply.out[0];
+    std::string cwd(d.begin(), std::find(d.begin(), d.end(), uint8_t{0}));
+    if (cwd.empty() || cwd[0] != '/') return std::optional<std::string>();  // "(unreachable)"
+    cwd_ = std::move(cwd);
+  }
+  return std::optional<std::string>(*cwd_ + "/" + p);
+}
+
+Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_path_call(int64_t nr, const arch::Registers& regs) {
   const syscall::SyscallInfo* info = syscall::syscall_info(static_cast<int>(nr));
-  if (!info) return false;
-  arch::Registers out = regs;
-  int paths = 0, via_mfs = 0;
+  if (!info) return std::optional<Action>();
+  // Each path argument's local form: `here` (X, or the path itself under a shared dir), and
+  // whether it lies inside the process's string at `offset` (absolute paths) or must be
+  // written to a scratch area (relative ones, made absolute with home's cwd).
+  struct PathArg {
+    int i;
+    std::string here;
+    size_t offset;  // where `here` begins in the absolute path
+    bool relative;
+  };
+  std::vector<PathArg> paths;
+  bool symlink = nr == SYS_symlink || nr == SYS_symlinkat;
   for (int i = 0; i < info->nargs; ++i) {
     if (info->args[i].kind != syscall::ArgKind::kPath) continue;
     auto p = read_path(regs.arg(i));
-    // Absolute, so any dirfd is ignored by the kernel; relative ones would need home's cwd.
-    std::optional<size_t> off = p ? local_offset(*p) : std::nullopt;
-    if (!off) return false;
-    if (*off) {
-      out.set_arg(i, regs.arg(i) + *off);
-      ++via_mfs;
-    }
-    ++paths;
+    if (!p) return std::optional<Action>();
+    // The dirfd of a *at call is the argument before its path. A symlink's target is text,
+    // stored verbatim: it must be absolute (and local) as it is.
+    int64_t dirfd = i > 0 && info->args[i - 1].kind == syscall::ArgKind::kFd
+                        ? static_cast<int64_t>(regs.arg(i - 1)) : AT_FDCWD;
+    bool relative = !p->empty() && (*p)[0] != '/';
+    if (relative && symlink) return std::optional<Action>();
+    OMX_ASSIGN(std::optional<std::string> abs, home_path(*p, dirfd));
+    std::optional<size_t> off = abs ? local_offset(*abs) : std::nullopt;
+    if (!off) return std::optional<Action>();
+    paths.push_back({i, abs->substr(*off), *off, relative});
   }
-  // A symlink's target is stored verbatim: never rewritten. Both paths of a rename or link
-  // through /mfs, or neither (home would see two filesystems: EXDEV).
-  if (via_mfs && (nr == SYS_symlink || nr == SYS_symlinkat || via_mfs != paths)) return false;
-  if (paths == 0) return false;
-  regs = out;
-  rewritten = via_mfs > 0;
-  return true;
+  // offset > 0: an /mfs/<here> path (under a shared dir the local path is the path itself).
+  size_t via_mfs = std::count_if(paths.begin(), paths.end(), [](const PathArg& a) { return a.offset > 0; });
+  // Both paths of a rename or link through /mfs, or neither (home would see two filesystems:
+  // EXDEV); a symlink's target is never rewritten.
+  if (paths.empty() || (via_mfs && (symlink || via_mfs != paths.size()))) return std::optional<Action>();
+  ++local_path_calls_;
+  if (via_mfs) ++mfs_local_;
+  bool inject = std::any_of(paths.begin(), paths.end(), [](const PathArg& a) { return a.relative; });
+  if (inject) {  // the same call, made in the body with the local absolute paths
+    OMX_TRY(with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
+      uint64_t a[6];
+      for (int i = 0; i < 6; ++i) a[i] = regs.arg(i);
+      uint64_t at = 0;
+      for (const PathArg& p : paths) {
+        OMX_ASSIGN(RemotePtr<char> s, rs.put_string(p.here, at));
+        a[p.i] = s.addr();
+        at += 6144;  // two paths at most, each <= 4097 bytes
+      }
+      OMX_ASSIGN(result_, rs.call(nr, {a[0], a[1], a[2], a[3], a[4], a[5]}));
+      return ok_status();
+    }));
+    return std::optional<Action>(Action::kFinish);
+  }
+  if (!via_mfs) return std::optional<Action>(Action::kLocal);
+  // Pointed at /mfs/<here>/X's X inside the process's string for the call only: the process
+  // gets its registers back at the exit stop.
+  arch::Registers local = regs;
+  for (const PathArg& p : paths) local.set_arg(p.i, regs.arg(p.i) + p.offset);
+  OMX_TRY(body_.set_regs(local));
+  OMX_ASSIGN(arch::Registers after, body_.run_to_syscall_exit());
+  for (int i = 0; i < 6; ++i) after.set_arg(i, regs.arg(i));
+  OMX_TRY(body_.set_regs(after));
+  OMX_TRY(body_.cont(0));
+  return std::optional<Action>(Action::kMade);
 }
 
 Status GuestDfsa::restart(const arch::Registers& regs) {
@@ -317,7 +370,11 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, c
   uint32_t flags = nr == SYS_creat ? (O_CREAT | O_WRONLY | O_TRUNC) : static_cast<uint32_t>(args[path_arg + 1]);
   uint64_t mode = nr == SYS_creat ? args[1] : args[path_arg + 2];
   if (flags & (O_PATH | O_DIRECTORY | __O_TMPFILE)) return std::optional<Action>();
-  auto path = read_path(args[path_arg]);
+  auto raw = read_path(args[path_arg]);
+  if (!raw) return std::optional<Action>();
+  // Relative: made absolute with home's cwd (openat's dirfd must be AT_FDCWD).
+  OMX_ASSIGN(std::optional<std::string> path,
+             home_path(*raw, nr == SYS_openat ? static_cast<int64_t>(args[0]) : AT_FDCWD));
   std::optional<size_t> off = path ? local_offset(*path) : std::nullopt;
   if (!off) return std::optional<Action>();
   // The body opens it here; home's placeholder (and a reopen at home) names *path.

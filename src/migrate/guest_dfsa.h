@@ -12,8 +12,11 @@
 // closed; then the call is forwarded as before. Before the process goes home or exits, every
 // lent fd is demoted. Home's fd table stays the only allocator of numbers, so forwarded calls
 // are unchanged. Path calls that leave nothing at home (stat, access, mkdir, unlink, rename,
-// ...) whose paths are all absolute and under a shared directory run on the body's kernel too
-// (relative paths are forwarded: the guest does not track the cwd yet). open/openat/creat of
+// ...) whose paths are all under a shared directory run on the body's kernel too. A relative
+// path (against the cwd: AT_FDCWD) is made absolute with home's cwd, asked once with a
+// forwarded getcwd and forgotten at chdir/fchdir; such a call is injected in the body with the
+// absolute path from a scratch area (the body keeps no cwd of its own); a relative path
+// against another dirfd is forwarded. open/openat/creat of
 // such a path opens the file in the body and puts it at the number an O_PATH placeholder got
 // at home (a forwarded openat), so home stays the one allocator of fd numbers; going home
 // reopens it there by path at the same offset.
@@ -108,9 +111,13 @@ class GuestDfsa {
   std::optional<size_t> local_offset(const std::string& p);
   // Whether X (absolute) resolves here without a symlink to something the /mfs server serves.
   bool mfs_servable(std::string_view x);
-  // A path-only call whose every path is local (local_offset); `regs` then has its path
-  // arguments pointed at the local paths (`rewritten`: some were /mfs paths).
-  bool path_call_is_local(int64_t nr, arch::Registers& regs, bool& rewritten);
+  // `p` as home resolves it: absolute as it is; relative against home's cwd (asked once, see
+  // cwd_) when `dirfd` is AT_FDCWD; nullopt for a relative path against another dirfd.
+  Result<std::optional<std::string>> home_path(const std::string& p, int64_t dirfd);
+  // A path-only call (is_path_only_call) whose every path is local: made here (kLocal, kMade,
+  // or kFinish when a relative path had to be made absolute in a scratch area); nullopt when
+  // it is not local.
+  Result<std::optional<Action>> try_path_call(int64_t nr, const arch::Registers& regs);
   // The NUL-terminated string at `addr` in the body (at most 4096 bytes), or nullopt.
   std::optional<std::string> read_path(uint64_t addr);
   // One synthesised forwarded call without buffers; returns its result.
@@ -141,7 +148,10 @@ class GuestDfsa {
   FdTable table_;
   std::vector<siginfo_t> deferred_;
   int64_t result_ = 0;
-  bool forward_next_open_ = false;  // a local open met a non-regular file: forward it instead
+  bool forward_next_open_ = false;
+  // Home's cwd, for relative paths: a forwarded getcwd at the first one, forgotten at every
+  // chdir/fchdir (made at home).
+  std::optional<std::string> cwd_;  // a local open met a non-regular file: forward it instead
   uint64_t local_opens_ = 0;
   uint64_t local_calls_ = 0, local_path_calls_ = 0, promotions_ = 0, demotions_ = 0;
   uint64_t mfs_local_ = 0;  // path calls and opens on /mfs/<this node> made here

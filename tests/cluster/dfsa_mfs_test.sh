@@ -15,6 +15,8 @@
 #             everything forwarded (> 2000 calls), output in node 1's /tmp: the baseline.
 #   go_home   /mfs/2 again, half copied on node 2, `migrate PID home`, the second half at
 #             home through /mfs/2: offsets continue, node 2's out is whole and right.
+#   relative  the same with cwd /mfs/2/tmp/r (set at home) and relative paths: made absolute
+#             with home's cwd (one forwarded getcwd), then local, even the go-file polls.
 #   paths     python3, moved to node 2, then: /mfs/2/dev/null and a symlink /mfs/2/tmp/m/lnk
 #             -> /tmp/m/in are forwarded, so they mean what home's /mfs says (ENOENT for
 #             /dev/null, node 1's /tmp/m/in for the absolute symlink resolved at home);
@@ -119,6 +121,23 @@ grep -q "^end in=$SIZE out=$SIZE outsize=$SIZE$" "$T/out.go_home" || bad "go_hom
 cmp -s "$D/node2/tmp/g/out" "$D/in.ref" || bad "go_home: node 2's out differs from in"
 [ "$(cat "$D/node2/tmp/g/out.new" 2>/dev/null)" = "local open" ] || bad "go_home: out.new"
 
+log "relative: cwd /mfs/2/tmp/r at home, relative paths (and go-file polls) while on node 2"
+prepare 2 r
+R=$D/node2/tmp/r
+res=$(on_node "$D" 1 "cd /mfs/2/tmp/r; $SCEN" rel in out 1 2)
+unset rc
+results "$res" "$R/out.rel" "$R/err.rel"
+sed 's/^/    /' "$R/out.rel"
+[ "$rc" = 0 ] || { show "$R/err.rel"; bad "relative: exit status $rc"; }
+for ((i = 0; i < 100; i++)); do [ -s "$R/stats.rel" ] && break; sleep 0.05; done
+fwd_rel=$(stat_of "$R/stats.rel" forwarded_syscalls)
+echo "    forwarded system calls: $fwd_rel"
+[ "$(grep -v '^ready' "$R/out.rel")" = "$(lines native)" ] || bad "relative: output differs from the native run's"
+cmp -s "$R/out" "$D/in.ref" || bad "relative: node 2's out differs from in"
+[ -d "$R/out.dir" ] && [ "$(cat "$R/out.new" 2>/dev/null)" = "local open" ] || bad "relative: path calls or the open"
+[ "$fwd_rel" -lt 40 ] || bad "relative: $fwd_rel forwarded calls, want a handful (even the polls run on node 2)"
+echo "    /mfs/2 calls made on node 2: $(mfs_calls)"
+
 log "paths: /mfs/2/dev/null and a symlink are forwarded, /mfs/2 and /mfs/here are local"
 prepare 2 m
 prepare 1 m
@@ -193,5 +212,5 @@ grep -qx "before node2" "$T/out.n" || bad "nomfs: the open before nomfs did not 
   { bad "nomfs: after mosctl nomfs on node 2: $(tr '\n' ' ' < "$T/out.n") (want EACCES for all three)"; tail -20 "$D/node2/omxd.log"; }
 grep -q "/mfs/2 calls are forwarded from now on" "$D/node2/omxd.log" || bad "nomfs: the guest was not told"
 
-echo "forwarded calls: /mfs/2 moved $fwd_mfs, /mfs/1 moved $fwd_other"
+echo "forwarded calls: /mfs/2 moved $fwd_mfs, relative $fwd_rel, /mfs/1 moved $fwd_other"
 finish
