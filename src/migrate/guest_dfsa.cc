@@ -175,6 +175,7 @@ Result<std::optional<std::string>> GuestDfsa::home_path(const std::string& p, in
     if (cwd.empty() || cwd[0] != '/') return std::optional<std::string>();  // "(unreachable)"
     cwd_ = std::move(cwd);
   }
+  if (cwd_->size() + 1 + p.size() > 4096) return std::optional<std::string>();  // ENAMETOOLONG at home
   return std::optional<std::string>(*cwd_ + "/" + p);
 }
 
@@ -228,6 +229,9 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_path_call(int64_t nr, co
       OMX_ASSIGN(result_, rs.call(nr, {a[0], a[1], a[2], a[3], a[4], a[5]}));
       return ok_status();
     }));
+    // Interrupted by a signal (ERESTARTSYS..ERESTART_RESTARTBLOCK, kernel-internal codes the
+    // process must never see): nothing was done; the process makes the call again.
+    if (result_ <= -512 && result_ >= -516) return std::optional<Action>(Action::kRestart);
     return std::optional<Action>(Action::kFinish);
   }
   if (!via_mfs) return std::optional<Action>(Action::kLocal);
