@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include "mfs/path_resolver.h"
 #include "migrate/dfsa_paths.h"
 #include "migrate/fd_table.h"
 
@@ -48,6 +50,28 @@ TEST(DfsaPaths, MfsOfThisNodeIsLocal) {
   EXPECT_EQ(x("/cluster/fs/3/a", "/cluster/fs/", 3), "/a");
   EXPECT_EQ(x("/mfs/2/tmp/x", ""), "(home)");  // no /mfs at home
   EXPECT_EQ(x("/tmp/x", "/"), "(home)");
+}
+
+// DFSA checks a local /mfs path with the server's resolver, walking without symlinks (the FUSE
+// client would resolve them on the caller's node).
+TEST(DfsaPaths, ResolverWithoutSymlinks) {
+  char tmpl[] = "/tmp/omx-dfsa-resolver.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string d = tmpl;
+  ASSERT_EQ(::mkdir((d + "/real").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink("real", (d + "/link").c_str()), 0);
+  auto strict = mfs::PathResolver::open(d, /*no_symlinks=*/true);
+  auto plain = mfs::PathResolver::open(d);
+  ASSERT_TRUE(strict.ok() && plain.ok());
+  mfs::Located at;
+  EXPECT_EQ(strict->locate("/real/x", at), 0);
+  EXPECT_EQ(at.name, "x");
+  EXPECT_NE(strict->locate("/link/x", at), 0);  // a symlink on the way
+  EXPECT_EQ(plain->locate("/link/x", at), 0);   // the server's own walk follows it
+  EXPECT_NE(strict->locate("/proc/self", at), 0);
+  ::rmdir((d + "/real").c_str());
+  ::unlink((d + "/link").c_str());
+  ::rmdir(d.c_str());
 }
 
 TEST(DfsaPaths, PromotionThroughMfs) {
