@@ -401,6 +401,7 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, c
     if (!regular) (void)rs.call(SYS_close, {static_cast<uint64_t>(k)});
     return ok_status();
   }));
+  if (*off) ++mfs_local_;  // made here, failed or not
   if (k < 0) {
     result_ = k;
     return std::optional<Action>(Action::kFinish);
@@ -426,7 +427,6 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, c
   if (v >= 0) {
     table_.set_lent(static_cast<int>(v), LentFd{*path, reopen_flags(flags), true, *off > 0});
     ++local_opens_;
-    if (*off) ++mfs_local_;
   }
   return std::optional<Action>(Action::kFinish);
 }

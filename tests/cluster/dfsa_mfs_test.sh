@@ -22,6 +22,8 @@
 #             /dev/null, node 1's /tmp/m/in for the absolute symlink resolved at home);
 #             /mfs/2/tmp/m/in and /mfs/here/tmp/m/in (home answers /mfs/here for the deputy
 #             with node 2) read node 2's file, on node 2 (the guest's /mfs count grows).
+#   owner     python3 as nobody (65534): node 2's root-only file and directory refuse it
+#             (EACCES) on node 2, its own directory takes a file owned by 65534.
 #   nomfs     python3 on node 2 holds /mfs/2/tmp/m/in open (lent here); mosctl nomfs on node 2:
 #             the read on it, a stat and a new open all fail with EACCES, as through /mfs.
 source "$(dirname "$0")/sem_lib.sh"
@@ -175,6 +177,49 @@ grep -qx "direct node2" "$T/out.x" || bad "paths: /mfs/2/tmp/m/in did not read n
 grep -qx "here node2 5" "$T/out.x" || bad "paths: /mfs/here/tmp/m/in did not read node 2's file"
 echo "    /mfs/2 calls made on node 2: ${after:-none}"
 [ "${after:-0}" -ge 3 ] || bad "paths: the guest made ${after:-no} /mfs calls here, want >= 3 (two opens, a stat)"
+
+log "owner: a process of nobody (65534) on /mfs/2: node 2's permissions, checked on node 2"
+P2=$D/node2/tmp/perm
+rm -rf "$P2" && mkdir -p "$P2/mine" "$P2/rodir"
+echo s > "$P2/secret" && chmod 600 "$P2/secret"
+chown 65534:65534 "$P2/mine"
+chmod 755 "$P2" "$P2/rodir"
+res=$(on_node "$D" 1 '
+  mkdir -p u.dfsa && chown 65534:65534 u.dfsa && cd u.dfsa && rm -f go
+  setpriv --reuid=65534 --regid=65534 --clear-groups omx run -- python3 -c "
+import os, time
+print(\"ready\", flush=True)
+while not os.path.exists(\"/tmp/u.dfsa/go\"): time.sleep(0.02)
+def t(what, fn):
+    try:
+        r = fn(); print(what, \"ok\" if r is None else r, flush=True)
+    except OSError as e:
+        print(what, e.errno, flush=True)
+t(\"secret\", lambda: os.open(\"/mfs/2/tmp/perm/secret\", os.O_RDONLY) and None)
+t(\"rodir\", lambda: os.open(\"/mfs/2/tmp/perm/rodir/x\", os.O_WRONLY | os.O_CREAT, 0o644) and None)
+t(\"unlink\", lambda: os.unlink(\"/mfs/2/tmp/perm/secret\"))
+def mine():
+    f = os.open(\"/mfs/2/tmp/perm/mine/f\", os.O_WRONLY | os.O_CREAT, 0o644); os.write(f, b\"ok\"); os.close(f)
+    return os.stat(\"/mfs/2/tmp/perm/mine/f\").st_uid
+t(\"mine\", mine)
+" > out 2> err < /dev/null &
+  pid=$!
+  wait_for out "^ready" 20 || { kill -KILL $pid; exit; }
+  setpriv --reuid=65534 --regid=65534 --clear-groups migrate $pid 2 2>>mig.err
+  echo "R where=$(omx where $pid)"
+  touch go
+  wait $pid
+  echo "R rc=$?"')
+unset rc where
+results "$res" "$T/u.dfsa/out" "$T/u.dfsa/err"
+sed 's/^/    /' "$T/u.dfsa/out"
+[ "$where" = 2 ] || bad "owner: not moved to node 2 (where=$where; $(cat "$T/u.dfsa/mig.err" 2>/dev/null))"
+[ "$rc" = 0 ] || { show "$T/u.dfsa/err"; bad "owner: exit status $rc"; }
+[ "$(grep -E '^(secret|rodir|unlink|mine) ' "$T/u.dfsa/out" | tr '\n' ' ')" = "secret 13 rodir 13 unlink 13 mine 65534 " ] ||
+  bad "owner: $(tr '\n' ' ' < "$T/u.dfsa/out") (want EACCES, EACCES, EACCES, a file of 65534)"
+[ "$(cat "$P2/mine/f" 2>/dev/null)" = ok ] && [ -e "$P2/secret" ] && [ ! -e "$P2/rodir/x" ] || bad "owner: node 2's files"
+echo "    /mfs/2 calls made on node 2: $(mfs_calls)"
+[ "$(mfs_calls)" -ge 5 ] || bad "owner: the calls were not all made on node 2 (want 3 opens, unlink, stat)"
 
 log "nomfs: mosctl nomfs on node 2 while the body holds a /mfs/2 file open there"
 rm -f "$T/go.n"
