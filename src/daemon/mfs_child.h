@@ -38,6 +38,8 @@ class MfsChild {
   Status start(const std::string& mount);
   void stop();
   nlohmann::json status() const;
+  // Where /mfs is served ("" when it is not wanted): DFSA's offers carry it (op "dfsa").
+  std::string mount() const { return wanted_ ? mount_ : std::string(); }
 
  private:
   Status spawn();

@@ -116,6 +116,7 @@ class Guest {
   // DFSA (guest_dfsa.h): home's shared directories from the offer; dfsa_ is made at the first
   // trapped call when there are any.
   std::vector<std::string> dfsa_home_dirs_;
+  std::string dfsa_mfs_mount_;  // home's /mfs, when calls on /mfs/<this node> may run here
   std::unique_ptr<GuestDfsa> dfsa_;
 };
 
@@ -143,6 +144,9 @@ Status Guest::receive(const wire::Frame& offer_frame) {
   if (cfg_.blocked)
     return make_error(ErrorCode::kRefused, fmt::format("node {} does not accept guests (mosctl block)", cfg_.node_id));
   OMX_ASSIGN(proc::Credentials creds, body_credentials(cfg_.owner, offer, cfg_.allow_root));
+  // /mfs/<this node>/X runs here as X only where this node's /mfs server would serve it to the
+  // body's user as that user: not under nomfs, and root only with --mfs-root (else squashed).
+  if (!cfg_.nomfs && (creds.uid != 0 || cfg_.mfs_root)) dfsa_mfs_mount_ = offer.mfs_mount;
   wire::Writer accept;
   accept.u32(static_cast<uint32_t>(offer.files.size()));
   for (const FileIdentity& f : offer.files) accept.u8(have_identical_file(f) ? 1 : 0);
@@ -198,12 +202,14 @@ void Guest::tell_omxd() {
 }
 
 Status Guest::serve() {
-  // SIGCHLD: the body stopped. SIGUSR1: omxd expels this guest (mosctl expel): go home. The
-  // acceptor blocked SIGUSR1 at fork, so one sent during the restore waits here.
+  // SIGCHLD: the body stopped. SIGUSR1: omxd expels this guest (mosctl expel): go home.
+  // SIGUSR2: mosctl nomfs on this node: the body's /mfs calls are forwarded from now on. The
+  // acceptor blocked SIGUSR1 and SIGUSR2 at fork, so one sent during the restore waits here.
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigaddset(&chld, SIGUSR1);
+  sigaddset(&chld, SIGUSR2);
   sigprocmask(SIG_BLOCK, &chld, nullptr);
   ScopedFd sfd(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sfd.valid()) return sys_error("signalfd");
@@ -234,7 +240,19 @@ Status Guest::serve() {
     if (fds[1].revents) {
       signalfd_siginfo si;
       bool expelled = false;
-      while (read(sfd.get(), &si, sizeof si) == sizeof si) expelled |= si.ssi_signo == SIGUSR1;
+      bool nomfs = false;
+      while (read(sfd.get(), &si, sizeof si) == sizeof si) {
+        expelled |= si.ssi_signo == SIGUSR1;
+        nomfs |= si.ssi_signo == SIGUSR2;
+      }
+      if (nomfs && !dfsa_mfs_mount_.empty()) {
+        log()->info("mosctl nomfs: home pid {}'s /mfs/{} calls are forwarded from now on", home_pid_, cfg_.node_id);
+        if (dfsa_) {
+          dfsa_->refuse_mfs();  // (its fds on /mfs fail from now on)
+        } else {
+          dfsa_mfs_mount_.clear();
+        }
+      }
       if (expelled) {
         log()->info("expelled (mosctl expel): sending home pid {} home", home_pid_);
         OMX_ASSIGN(bool done, go_home_now());
@@ -296,12 +314,14 @@ Result<bool> Guest::on_body_event(const proc::StopEvent& e) {
 Result<bool> Guest::on_seccomp() {
   OMX_ASSIGN(arch::Registers regs, body_.get_regs());
   int64_t nr = regs.syscall_no();
-  if (!dfsa_home_dirs_.empty()) {  // DFSA: data calls on lent fds run here (guest_dfsa.h)
+  if (!dfsa_home_dirs_.empty() || !dfsa_mfs_mount_.empty()) {  // DFSA (guest_dfsa.h)
     if (!dfsa_) {
       const char* here = std::getenv("OMX_DFSA_DIRS");  // set by omxd (--dfsa-dir)
       auto dirs = effective_dirs(dfsa_home_dirs_, split_dir_list(here ? here : ""));
-      if (dirs.empty()) log()->info("DFSA off for home pid {}: no shared directory in common", home_pid_);
+      if (dirs.empty() && dfsa_mfs_mount_.empty())
+        log()->info("DFSA off for home pid {}: no shared directory in common", home_pid_);
       dfsa_ = std::make_unique<GuestDfsa>(body_, *mem_, ch_, std::move(dirs),
+                                          MfsHere{dfsa_mfs_mount_, cfg_.node_id},
                                           [this](const wire::Frame& f) -> Status {
         if (f.type == MsgType::kSignal) {
           OMX_ASSIGN(int sig, queue_signal(f.payload));
@@ -322,6 +342,7 @@ Result<bool> Guest::on_seccomp() {
         delivering_.push_back(si);
       ::syscall(SYS_tgkill, body_.pid(), body_.pid(), si.si_signo);
     }
+    if (act == GuestDfsa::Action::kMade) return false;  // the body runs on
     if (home_requested_ && act != GuestDfsa::Action::kLocal) {  // asked for meanwhile
       home_requested_ = false;
       if (act == GuestDfsa::Action::kFinish) {  // made here: leave with its result
@@ -433,14 +454,7 @@ Status Guest::emulate_brk(arch::Registers regs) {
     call.set_arg(1, hi - lo);
   }
   OMX_TRY(body_.set_regs(call));
-  OMX_TRY(body_.cont_syscall(0));
-  for (;;) {  // run to the syscall-exit stop of the replacement call
-    OMX_ASSIGN(proc::StopEvent e, body_.wait());
-    if (e.gone()) return make_error(ErrorCode::kVanished, "brk", body_.pid());
-    if (e.kind == proc::StopEvent::Kind::kSyscall) break;
-    OMX_TRY(body_.cont_syscall(e.kind == proc::StopEvent::Kind::kSignal ? e.sig : 0));
-  }
-  OMX_ASSIGN(arch::Registers after, body_.get_regs());
+  OMX_ASSIGN(arch::Registers after, body_.run_to_syscall_exit());  // the replacement call
   bool ok = want > brk_ ? after.result() == static_cast<int64_t>(lo) : after.result() == 0;
   if (ok) brk_ = want;
   after.set_result(static_cast<int64_t>(brk_));

@@ -146,7 +146,7 @@ class HomeSupervisor {
   // standard-speed seconds (updated from the node table each balancing round).
   double speed_factor_ = 1.0;
   bool stats_written_ = false;
-  std::optional<std::vector<std::string>> dfsa_dirs_;  // this node's shared dirs (omxd op "dfsa")
+  std::optional<NodeDfsa> dfsa_;  // this node's shared dirs and /mfs mount (omxd op "dfsa")
   // Placement at start (cfg_.start_on / start_best): due once the root has exec'd.
   // The dynamic loader maps the program's libraries first (file mappings are made at home: a
   // body doing that elsewhere comes straight back), so the move waits until the program has
@@ -379,9 +379,11 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
     }
     case MsgType::kFdQuery: {  // DFSA: what is the deputy's fd N (home_fd_query.h)
       OMX_ASSIGN(int32_t fd, decode_fd_query(f.payload));
-      static const std::vector<std::string> kNone;
-      return p.ch->send(MsgType::kFdInfo,
-                        encode(query_deputy_fd(p.deputy->pid(), fd, dfsa_dirs_ ? *dfsa_dirs_ : kNone)));
+      // Files under /mfs may be lent too (the body's node may be theirs): scanned for sharing.
+      std::vector<std::string> lendable;
+      if (dfsa_) lendable = dfsa_->dirs;
+      if (dfsa_ && !dfsa_->mfs_mount.empty()) lendable.push_back(dfsa_->mfs_mount);
+      return p.ch->send(MsgType::kFdInfo, encode(query_deputy_fd(p.deputy->pid(), fd, lendable)));
     }
     case MsgType::kExit: {
       OMX_ASSIGN(ExitInfo ex, decode_exit(f.payload));
@@ -560,8 +562,9 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
     auto view = proc_view(pid);
     double cpu_s = (view ? view->cpu_seconds : 0) * speed_factor_;  // in standard-speed seconds
     offer.policy = {cfg_.balance, p.locked, cfg_.hint, static_cast<uint64_t>(cpu_s * 1000)};
-    if (!dfsa_dirs_) dfsa_dirs_ = node_dfsa_dirs(cfg_.control_address);  // asked once
-    offer.shared_dirs = *dfsa_dirs_;
+    if (!dfsa_) dfsa_ = node_dfsa(cfg_.control_address);  // asked once
+    offer.shared_dirs = dfsa_->dirs;
+    offer.mfs_mount = dfsa_->mfs_mount;
     OMX_ASSIGN(ch, nodes_.connect(node));
     OMX_TRY(fault::check("home.offer"));
     OMX_TRY(ch->send(MsgType::kMigrateOffer, encode(offer)));

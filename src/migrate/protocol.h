@@ -77,6 +77,10 @@ struct Offer {
   // DFSA: directories identical on every node that configures them (omxd --dfsa-dir). Encoded
   // only when non-empty (a trailing count + strings).
   std::vector<std::string> shared_dirs;
+  // Where home's /mfs is mounted ("" none): a body's calls on `<mfs_mount>/<its node>/X` may
+  // run on X where it runs (DFSA, dfsa_paths.h mfs_local_offset). Encoded after shared_dirs
+  // (whose count may then be 0) only when non-empty.
+  std::string mfs_mount;
 };
 
 std::vector<uint8_t> encode(const Offer& o);
