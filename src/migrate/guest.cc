@@ -332,6 +332,16 @@ Result<bool> Guest::on_seccomp() {
           home_requested_ = true;
           return ok_status();
         }
+        // omx lock and renice at home may cross the exchange, as they cross a forwarded call.
+        if (f.type == MsgType::kBalancePolicy || f.type == MsgType::kBodyNice) {
+          OMX_ASSIGN(bool done, on_home_frame(f));
+          (void)done;  // never true for these two
+          return ok_status();
+        }
+        if (f.type == MsgType::kClose) {
+          (void)on_home_frame(f);  // kills the body
+          return make_error(ErrorCode::kProtocol, "home ended the process during a DFSA exchange");
+        }
         return make_error(ErrorCode::kProtocol, "unexpected frame during a DFSA exchange");
       });
     }

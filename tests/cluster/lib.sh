@@ -11,11 +11,19 @@ skip() { echo "SKIP: $*"; exit 77; }
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (network and mount namespaces)"; }
 log() { echo "--- $*"; }
 
+# OMX_TEST_KEEP=1: a failing test's cluster directories (node logs, private /tmp) are copied to
+# /tmp/omx-kept.* before they are removed, and their names printed.
 cleanup() {
-  local d p
+  local rc=$? d p
   for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   for d in "${CLUSTERS[@]}"; do
     "$OMX" cluster down --dir "$d" >/dev/null 2>&1 || true
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${OMX_TEST_KEEP:-}" ] && [ -d "$d" ]; then
+      local k
+      k=$(mktemp -d /tmp/omx-kept.XXXXXX)
+      cp -a "$d/." "$k/" 2>/dev/null || true
+      echo "kept $d as $k" >&2
+    fi
     rm -rf "$d"
   done
 }
