@@ -120,9 +120,8 @@ std::vector<std::string> omxd_args(const ClusterState& c, const ClusterNode& n) 
   if (c.mfs) args.insert(args.end(), {"--mfs-mount", kMfsMountPoint, "--mfs-root"});
   if (c.dashboard) {
     args.insert(args.end(), {"--http", dashboard_address(c, n)});
-    // The dashboard keeps omxd's working directory (DIR), so this is DIR/history.db.
     if (n.id == c.nodes.front().id)
-      args.insert(args.end(), {"--http-collector", kHistoryFile, "--http-collector-interval", "1"});
+      args.insert(args.end(), {"--http-collector", history_path(c), "--http-collector-interval", "1"});
   }
   return args;
 }
