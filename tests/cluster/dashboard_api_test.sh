@@ -12,7 +12,10 @@
 #    clear error with its status, and the server keeps serving;
 #  - node 1's collector: /api/v1/history has samples, /history/load series, /history/processes,
 #    a mark (POST) appears in /history/load; node 2 has no collector (404);
-#  - omx dashboard url: a token for the caller; with it (Bearer) whoami names the user.
+#  - omx dashboard url: a token for the caller; with it (Bearer) whoami names the user;
+#  - a second server (omx dashboard serve in node 1): static files from --web-root (index,
+#    MIME types, /api/docs/, /api/v1/openapi.yaml, no way out of the root); a third on node 1's
+#    network address: no request without a token, and a token acts with its user's rights.
 source "$(dirname "$0")/lib.sh"
 need_root
 export PATH=$OMX_BIN:$PATH
@@ -185,6 +188,46 @@ body "$out" | pyj 'assert j["uid"] == 65534 and j["via"] == "token", j' || fail 
 out=$(c 1 -H "Authorization: Bearer 0.${tok#*.}" "$URL/api/v1/whoami"); expect_status 401 "$out"
 out=$(c 1 -i "$URL/login?token=$tok"); expect_status 303 "$out"
 grep -qi '^Set-Cookie: omx_token=.*HttpOnly; SameSite=Strict' <<<"$out" || fail "/login: $out"
+
+log "a second server: static files from --web-root, and tokens required beyond loopback"
+mkdir -p "$T/web/api/docs"
+echo '<html>dash</html>' > "$T/web/index.html"
+echo 'let x = 1;' > "$T/web/app.js"
+echo '<html>docs</html>' > "$T/web/api/docs/index.html"
+echo 'openapi: 3.0.3' > "$T/web/openapi.yaml"
+echo 'secret' > "$T/outside.txt"
+cp "$D/cluster.key" "$T/key" && chmod 600 "$T/key"
+addr1=$(json_get "$D/cluster.json" 'j["nodes"][0]["addr"]')
+x "$D" 1 omx dashboard serve --listen 127.0.0.1:8751 --web-root /tmp/web > "$T/serve1.log" 2>&1 &
+BG_PIDS+=($!)
+x "$D" 1 omx dashboard serve --listen "$addr1:8752" --web-root /tmp/web --token-secret /tmp/key \
+  > "$T/serve2.log" 2>&1 &
+BG_PIDS+=($!)
+for ((i = 0; i < 50; i++)); do
+  grep -q serving "$T/serve1.log" && grep -q serving "$T/serve2.log" && break
+  sleep 0.1
+done
+S=http://127.0.0.1:8751
+out=$(c 1 -D /tmp/h "$S/"); expect_status 200 "$out"
+[ "$(body "$out")" = '<html>dash</html>' ] || fail "GET /: $out"
+grep -qi '^Content-Type: text/html' "$T/h" || fail "GET / type: $(cat "$T/h")"
+out=$(c 1 -D /tmp/h "$S/app.js"); expect_status 200 "$out"
+grep -qi '^Content-Type: text/javascript' "$T/h" || fail "GET /app.js type: $(cat "$T/h")"
+out=$(c 1 "$S/api/docs/"); expect_status 200 "$out"
+[ "$(body "$out")" = '<html>docs</html>' ] || fail "GET /api/docs/: $out"
+out=$(c 1 "$S/api/v1/openapi.yaml"); expect_status 200 "$out"
+[ "$(body "$out")" = 'openapi: 3.0.3' ] || fail "GET /api/v1/openapi.yaml: $out"
+out=$(c 1 --path-as-is "$S/../outside.txt"); expect_status 404 "$out"
+out=$(c 1 --path-as-is "$S/%2e%2e/outside.txt"); expect_status 404 "$out"
+out=$(c 1 "$S/missing.js"); expect_status 404 "$out"
+S2=http://$addr1:8752
+out=$(c 1 "$S2/api/v1/cluster"); expect_status 401 "$out"
+out=$(c 1 "$S2/"); expect_status 401 "$out"
+out=$(c 1 -H "Authorization: Bearer $tok" "$S2/api/v1/whoami"); expect_status 200 "$out"
+body "$out" | pyj 'assert j["uid"] == 65534 and j["via"] == "token", j' || fail "token beyond loopback: $out"
+out=$(c 1 -H "Authorization: Bearer $tok" -X POST -H 'Content-Type: application/json' -d '{"to":2}' \
+  "$S2/api/v1/processes/1/$pid/migrate"); expect_status 422 "$out"   # nobody's token: nobody's rights
+[ "$(x "$D" 1 omx where "$pid")" = 1 ] || fail "a migrate with nobody's token moved root's process"
 
 kill -TERM "$pid" 2>/dev/null || x "$D" 1 kill -TERM "$pid" || true
 echo "PASS"
