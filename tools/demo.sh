@@ -22,7 +22,12 @@ omx cluster status --dir "$DIR" || true
 # namespace is not touched, so a browser on the host cannot reach it directly): show it from
 # node 1, and print how to open it (docs/dashboard.md "Local clusters").
 NS1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["nodes"][0].get("netns") or "")' "$DIR/cluster.json")
-for _ in $(seq 50); do omx cluster exec --dir "$DIR" 1 -- curl -sf -o /dev/null http://127.0.0.1:8750/api/v1/whoami && break; sleep 0.2; done
+# Until it answers and every node's first load record has arrived (gossip, about a second).
+for _ in $(seq 50); do
+  omx cluster exec --dir "$DIR" 1 -- curl -sf http://127.0.0.1:8750/api/v1/cluster 2>/dev/null |
+    python3 -c 'import json,sys; sys.exit(not all("load" in n for n in json.load(sys.stdin)["nodes"]))' && break
+  sleep 0.2
+done
 echo "== web dashboard of node 1: http://127.0.0.1:8750/ in node 1's network namespace${NS1:+ ($NS1)}"
 omx cluster exec --dir "$DIR" 1 -- curl -s http://127.0.0.1:8750/api/v1/cluster | python3 -c '
 import json, sys
