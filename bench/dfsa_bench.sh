@@ -6,7 +6,13 @@
 # home) reads a SIZE MiB file (default 64) in 4 KiB reads, twice in the same run:
 #   off  the file through a hard link outside the shared directory: every read is forwarded
 #   on   the same file under the shared directory: its fd is lent to the body, reads run on 2
-# and natively (no move) as the baseline. Printed: elapsed time of the reads, ratio off/on,
+# and natively (no move) as the baseline. Then DFSA on /mfs (design §6): the cluster also has
+# /mfs (--mfs), each node's private /tmp holds a copy of the file, and the process reads
+#   /mfs/2 native     /mfs/2/tmp/data, never moved: every read goes through FUSE to node 2
+#   /mfs/1 moved      /mfs/1/tmp/data after the move to node 2: forwarded home, read there
+#                     through home's /mfs (node 1's own files): no DFSA for another node's files
+#   /mfs/2 moved      /mfs/2/tmp/data after the move to node 2: lent to the body as /tmp/data
+# Printed: elapsed time of the reads, ratio off/on,
 # home CPU (deputy + home supervisor, utime+stime from /proc while the program waits at its
 # end), forwarded system calls (omx run --stats-json). Needs root (exit 77 without).
 set -euo pipefail
@@ -22,7 +28,15 @@ mkdir -p "$W/shared" "$W/off"
 chmod 755 "$W"
 head -c $((MIB << 20)) /dev/urandom > "$W/shared/data"
 ln "$W/shared/data" "$W/off/data"
-omx cluster up --dir "$C" --nodes 2 --dfsa-dir "$W/shared" >/dev/null
+omx cluster up --dir "$C" --nodes 2 --dfsa-dir "$W/shared" --mfs >/dev/null
+for n in 1 2; do
+  cp "$W/shared/data" "$C/node$n/tmp/data"
+  for i in $(seq 100); do
+    omx cluster exec --dir "$C" $n -- grep -q ' /mfs .*fuse.omxmfs' /proc/self/mountinfo && break
+    [ "$i" -lt 100 ] || { echo "node $n: /mfs not mounted"; exit 1; }
+    sleep 0.1
+  done
+done
 
 # run FILE MOVE: prints "ms home_cpu_ticks forwarded"
 run() {
@@ -52,12 +66,19 @@ hz=$(getconf CLK_TCK)
 read -r ms_nat cpu_nat fwd_nat < <(run "$W/shared/data" 0)
 read -r ms_off cpu_off fwd_off < <(run "$W/off/data" 1)
 read -r ms_on cpu_on fwd_on < <(run "$W/shared/data" 1)
-python3 - "$MIB" "$hz" "$ms_nat" "$cpu_nat" "$fwd_nat" "$ms_off" "$cpu_off" "$fwd_off" "$ms_on" "$cpu_on" "$fwd_on" <<'PY'
+read -r ms_mn cpu_mn fwd_mn < <(run /mfs/2/tmp/data 0)
+read -r ms_m1 cpu_m1 fwd_m1 < <(run /mfs/1/tmp/data 1)
+read -r ms_m2 cpu_m2 fwd_m2 < <(run /mfs/2/tmp/data 1)
+python3 - "$MIB" "$hz" "$ms_nat" "$cpu_nat" "$fwd_nat" "$ms_off" "$cpu_off" "$fwd_off" "$ms_on" "$cpu_on" "$fwd_on" \
+  "$ms_mn" "$cpu_mn" "$fwd_mn" "$ms_m1" "$cpu_m1" "$fwd_m1" "$ms_m2" "$cpu_m2" "$fwd_m2" <<'PY'
 import sys
 mib, hz = int(sys.argv[1]), int(sys.argv[2])
 rows = [("native (no move)",) + tuple(map(int, sys.argv[3:6])),
         ("migrated, DFSA off",) + tuple(map(int, sys.argv[6:9])),
-        ("migrated, DFSA on",) + tuple(map(int, sys.argv[9:12]))]
+        ("migrated, DFSA on",) + tuple(map(int, sys.argv[9:12])),
+        ("/mfs/2 native (FUSE)",) + tuple(map(int, sys.argv[12:15])),
+        ("/mfs/1 moved (fwd)",) + tuple(map(int, sys.argv[15:18])),
+        ("/mfs/2 moved (DFSA)",) + tuple(map(int, sys.argv[18:21]))]
 print(f"DFSA bench: {mib} MiB read in 4 KiB reads ({mib * 256} reads) by a process moved to node 2")
 print(f"{'':22} {'elapsed ms':>10} {'MiB/s':>8} {'home CPU ms':>12} {'forwarded':>10}")
 for name, ms, ticks, fwd in rows:
@@ -68,4 +89,8 @@ cpu = (f"{off[2] / on[2]:.1f}x" if on[2] else
        f">= {off[2]}x (on: below one {tick} ms clock tick)")
 print(f"ratio off/on: elapsed {off[1] / max(on[1], 1):.2f}x, home CPU {cpu}, "
       f"forwarded calls {off[3]} -> {on[3]}")
+mn, m1, m2 = rows[3], rows[4], rows[5]
+print(f"/mfs: moved /mfs/1 (forwarded) / moved /mfs/2 (DFSA) elapsed {m1[1] / max(m2[1], 1):.2f}x, "
+      f"forwarded calls {m1[3]} -> {m2[3]}; native through FUSE / moved DFSA "
+      f"{mn[1] / max(m2[1], 1):.2f}x; moved DFSA / native local file {m2[1] / max(rows[0][1], 1):.2f}x")
 PY

@@ -146,6 +146,14 @@ int main(int argc, char** argv) {
     acceptor->set_block_check([dp] { return dp->settings().get().block; });
     acceptor->set_control_address(dp->control_address());
     acceptor->set_nomfs_check([dp] { return dp->settings().get().nomfs; });
+    // mosctl nomfs reaches the sessions and guests already running too; mosctl mfs ends the
+    // refusing sessions.
+    dp->settings().on_change([acceptor, was = dp->settings().get().nomfs](const daemon::NodeSettings& s) mutable {
+      if (s.nomfs == was) return;
+      was = s.nomfs;
+      size_t n = acceptor->tell_nomfs(s.nomfs);
+      log::get("omxd")->info("mosctl {}: {} running session(s) and guest(s) told", s.nomfs ? "nomfs" : "mfs", n);
+    });
     acceptor->set_mfs_root(opts.mfs_root);
     // mosctl expel: block, then send every guest home; "guests" counts those still here.
     dp->control().add_op("expel", [dp, acceptor](const daemon::ControlRequest& r) {
@@ -164,9 +172,10 @@ int main(int argc, char** argv) {
     dp->set_drain(std::make_unique<daemon::GuestDrain>(
         dp->io(), std::move(hooks), std::chrono::seconds(opts.shutdown_timeout_s)));
   }
-  // DFSA: the shared directories of this node (home supervisors put them in their offers).
-  (*d)->control().add_op("dfsa", [&opts](const daemon::ControlRequest&) {
-    return daemon::ok_reply({{"dirs", opts.dfsa_dirs}});
+  // DFSA: the shared directories of this node (home supervisors put them in their offers),
+  // With the /mfs mount point: a body's calls on /mfs/<its node>/... may run where it runs.
+  (*d)->control().add_op("dfsa", [&opts, &mfs_child](const daemon::ControlRequest&) {
+    return daemon::ok_reply({{"dirs", opts.dfsa_dirs}, {"mfs_mount", mfs_child.mount()}});
   });
   // mosctl shutdown: as SIGTERM. The reply goes out before the guests are asked to leave.
   {

@@ -32,6 +32,8 @@ class MfsChild {
   Status start(const std::string& mount);
   void stop();
   nlohmann::json status() const;
+  // Where /mfs is served ("" when it is not wanted): DFSA's offers carry it (op "dfsa").
+  std::string mount() const { return child_.wanted() ? mount_ : std::string(); }
 
  private:
   std::string omx_, control_, mount_;

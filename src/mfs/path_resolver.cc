@@ -15,11 +15,11 @@
 namespace omx::mfs {
 namespace {
 
-int sys_openat2(int dirfd, const char* path, uint64_t flags, uint64_t mode) {
+int sys_openat2(int dirfd, const char* path, uint64_t flags, uint64_t mode, uint64_t resolve) {
   struct open_how how {};
   how.flags = flags;
   how.mode = mode;
-  how.resolve = RESOLVE_NO_MAGICLINKS;
+  how.resolve = resolve;
   return static_cast<int>(::syscall(SYS_openat2, dirfd, path, &how, sizeof how));
 }
 
@@ -61,10 +61,11 @@ bool is_served_type(uint32_t mode) {
   return S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode);
 }
 
-Result<PathResolver> PathResolver::open(const std::string& root) {
+Result<PathResolver> PathResolver::open(const std::string& root, bool no_symlinks) {
   int fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return sys_error("open " + root);
   PathResolver r{ScopedFd(fd)};
+  r.resolve_ = no_symlinks ? RESOLVE_NO_SYMLINKS : RESOLVE_NO_MAGICLINKS;
   r.reload_mounts();
   return r;
 }
@@ -134,7 +135,7 @@ int PathResolver::locate(std::string_view path, Located& out) {
   if (is_excluded_prefix(c) || below_own_mfs(c)) return ENOENT;
   out.name = c.empty() ? "" : c.back();
   std::string parent = join(c, c.empty() ? 0 : c.size() - 1);
-  int fd = sys_openat2(root_.get(), parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  int fd = sys_openat2(root_.get(), parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0, resolve_);
   if (fd < 0) return errno == ELOOP ? ENOENT : errno;
   out.dir.reset(fd);
   out.own_mfs = false;

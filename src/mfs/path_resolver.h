@@ -50,8 +50,10 @@ struct Located {
 
 class PathResolver {
  public:
-  // Opens `root` (O_PATH | O_DIRECTORY). Errors: errno of the open.
-  static Result<PathResolver> open(const std::string& root);
+  // Opens `root` (O_PATH | O_DIRECTORY). Errors: errno of the open. `no_symlinks`: the walk to a
+  // parent refuses every symlink (RESOLVE_NO_SYMLINKS, locate() then says ENOENT), for DFSA's
+  // check that a local path resolves here as it would through /mfs (migrate/guest_dfsa.h).
+  static Result<PathResolver> open(const std::string& root, bool no_symlinks = false);
 
   // The parent of `path` opened, with exclusions applied to the path and parent. Returns 0 or
   // a positive errno (ENOENT for every exclusion).
@@ -76,6 +78,7 @@ class PathResolver {
   bool below_own_mfs(const std::vector<std::string>& components) const;
 
   ScopedFd root_;
+  uint64_t resolve_ = 0;  // openat2 RESOLVE_* flags of every walk
   std::map<uint64_t, MountKind> mounts_;
   std::vector<std::vector<std::string>> own_mfs_points_;
 };

@@ -170,7 +170,7 @@ bool Server::serve_frame(const wire::Frame& f) {
   }
   Reply r;
   r.id = q->id;
-  r.err = cfg_.nomfs ? EACCES : dispatch(*q, r);
+  r.err = cfg_.nomfs || (cfg_.refuse && *cfg_.refuse) ? EACCES : dispatch(*q, r);
   return send_reply(q->op, r);
 }
 

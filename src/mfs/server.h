@@ -9,7 +9,8 @@
 // released or unknown fh is EBADF. readdir lists neither "." nor ".." (the client adds them);
 // its cookie is the position after an entry (0: from the start); a reply holds entries up to
 // max_bytes of reply, but always at least one (eof: none left). Paths and exclusions:
-// path_resolver.h. nomfs: every request is answered EACCES.
+// path_resolver.h. nomfs: every request is answered EACCES (cfg.nomfs when the session started,
+// *cfg.refuse when mosctl nomfs came later).
 //
 // Malformed frames: a request that does not decode is logged and answered EPROTO when its id can
 // be read (ENOSYS for an unknown op), else dropped; frames of other types are logged and dropped.
@@ -21,7 +22,10 @@
 #pragma once
 
 #include <chrono>
+#include <csignal>
 #include <string>
+
+#include <csignal>
 
 #include "base/result.h"
 #include "mfs/transport.h"
@@ -35,6 +39,10 @@ inline constexpr uint32_t kSquashedGid = 65534;  // "nogroup"
 
 struct MfsServerConfig {
   bool nomfs = false;             // mosctl nomfs: every request EACCES
+  // mosctl nomfs while the session is open: omxd signals its file servers (SIGUSR2, whose
+  // handler sets this flag) and every request from then on is answered EACCES, on open
+  // handles too. Null: not watched.
+  const volatile std::sig_atomic_t* refuse = nullptr;
   std::string root = "/";         // the served tree (tests may serve a directory)
   std::chrono::milliseconds idle = std::chrono::seconds(60);  // close after this long without a request
 };

@@ -50,7 +50,10 @@ Result<std::pair<ScopedFd, wire::ChannelHandoff>> ChannelBroker::open_for(int cl
   OMX_ASSIGN(wire::SessionOwner owner, wire::peer_owner(client));
   auto ep = lookup_(node);
   if (!ep) return make_error(ErrorCode::kInvalid, fmt::format("node {} is not in the cluster map", node));
-  OMX_ASSIGN(wire::Channel ch, wire::Channel::connect(ep->addr, ep->port, key_, node_id_, kConnectTimeout));
+  wire::SessionOptions so;
+  so.app_features = wire::kFeatureBodyNice;  // the home supervisor may send kBodyNice
+  OMX_ASSIGN(wire::Channel ch,
+             wire::Channel::connect(ep->addr, ep->port, key_, node_id_, kConnectTimeout, so));
   OMX_TRY(ch.send(wire::MsgType::kSessionOwner, wire::encode_owner(owner)));
   log()->info("channel to node {} for {}", node, owner.to_string());
   return ch.release();

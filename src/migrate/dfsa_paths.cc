@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "mfs/path_resolver.h"
 #include "syscall/syscall_table.h"
 
 namespace omx::migrate {
@@ -27,7 +28,7 @@ std::optional<std::string> normalize_path(std::string_view path) {
     out += '/';
     out += comp;
   }
-  if (out.empty()) out = "/";
+  if (out.empty()) out.assign(1, '/');
   return out;
 }
 
@@ -71,10 +72,35 @@ std::vector<std::string> effective_dirs(const std::vector<std::string>& home,
   return out;
 }
 
-std::string promotion_refusal(const FdInfo& info, const std::vector<std::string>& dirs) {
+std::optional<size_t> mfs_local_offset(std::string_view path, std::string_view mount, uint32_t here) {
+  auto norm_mount = normalize_path(mount);
+  if (!norm_mount || *norm_mount == "/" || !normalize_path(path)) return std::nullopt;
+  std::vector<std::string> want = mfs::split_path(*norm_mount);
+  want.push_back(std::to_string(here));
+  // Walk the raw string component by component ("//" and "." skipped, as the kernel does).
+  size_t i = 0, matched = 0;
+  while (matched < want.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    if (i >= path.size()) return std::nullopt;
+    size_t j = std::min(path.find('/', i), path.size());
+    std::string_view comp = path.substr(i, j - i);
+    i = j;
+    if (comp == ".") continue;
+    bool node_comp = matched + 1 == want.size();
+    if (comp != want[matched] && !(node_comp && comp == "here")) return std::nullopt;
+    ++matched;
+  }
+  if (i >= path.size()) return std::nullopt;  // "/mfs/2" itself: no "/" to point at
+  std::string_view x = path.substr(i);
+  std::vector<std::string> c = mfs::split_path(x);
+  if (mfs::is_excluded_prefix(c) || path_under(x, {*norm_mount})) return std::nullopt;
+  return i;
+}
+
+std::string promotion_refusal(const FdInfo& info, const std::vector<std::string>& dirs, bool mfs_here) {
   if (info.err != 0) return fmt::format("not open at home (errno {})", info.err);
   if (!S_ISREG(info.mode)) return "not a regular file";
-  if (!path_under(info.path, dirs)) return fmt::format("{} is not under a shared directory", info.path);
+  if (!mfs_here && !path_under(info.path, dirs)) return fmt::format("{} is not under a shared directory", info.path);
   if (info.shared) return "its open file description is shared";
   if (info.locked) return "it holds a lock";
   if (info.flags & O_PATH) return "an O_PATH descriptor";

@@ -32,9 +32,22 @@ std::vector<std::string> split_dir_list(std::string_view list);
 std::vector<std::string> effective_dirs(const std::vector<std::string>& home,
                                         const std::vector<std::string>& here);
 
+// /mfs of the node the body runs on (design §3.3 "/mfs paths"): `path` (absolute, as the
+// process passed it) names, through home's /mfs mounted at `mount`, a file X of node `here`
+// when it is `<mount>/<here>/X` or `<mount>/here/X` (home answers /mfs/here for a deputy with
+// the node its body runs on). Returns where X begins in `path`, so that path.substr(offset) is
+// X, still absolute ("/mfs/2//tmp/x" -> 6, X = "//tmp/x"): a call can be pointed at X inside
+// the process's own string. nullopt for anything else: another node, a `..` anywhere, the node
+// directory itself (nothing after "/mfs/2" to point at: forwarded), and an X the /mfs server
+// refuses lexically (/proc, /sys, /dev) or under `mount` (the node's own /mfs shows empty).
+std::optional<size_t> mfs_local_offset(std::string_view path, std::string_view mount, uint32_t here);
+
 // Why the home fd described by `info` must stay at home, or "" when it may be lent (regular
 // file under a shared dir, description not shared with another fd or process, no lock).
-std::string promotion_refusal(const FdInfo& info, const std::vector<std::string>& dirs);
+// `mfs_here`: its path names a file of this node through /mfs (mfs_local_offset), which
+// counts as a shared path.
+std::string promotion_refusal(const FdInfo& info, const std::vector<std::string>& dirs,
+                              bool mfs_here = false);
 
 // The flags to reopen a lent file with in the body: creation flags dropped, status flags and
 // close-on-exec kept.

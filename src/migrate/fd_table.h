@@ -22,6 +22,8 @@ struct LentFd {
   // Opened by the body here (a local open; home holds an O_PATH placeholder at the number),
   // rather than lent from an fd home opened: going home reopens it there by path.
   bool opened_here = false;
+  // `path` is home's /mfs/<this node>/X, the body's file is X (DFSA on /mfs).
+  bool via_mfs = false;
 };
 
 class FdTable {

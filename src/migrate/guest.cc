@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <set>
@@ -114,6 +116,7 @@ class Guest {
   // DFSA (guest_dfsa.h): home's shared directories from the offer; dfsa_ is made at the first
   // trapped call when there are any.
   std::vector<std::string> dfsa_home_dirs_;
+  std::string dfsa_mfs_mount_;  // home's /mfs, when calls on /mfs/<this node> may run here
   std::unique_ptr<GuestDfsa> dfsa_;
 };
 
@@ -141,6 +144,9 @@ Status Guest::receive(const wire::Frame& offer_frame) {
   if (cfg_.blocked)
     return make_error(ErrorCode::kRefused, fmt::format("node {} does not accept guests (mosctl block)", cfg_.node_id));
   OMX_ASSIGN(proc::Credentials creds, body_credentials(cfg_.owner, offer, cfg_.allow_root));
+  // /mfs/<this node>/X runs here as X only where this node's /mfs server would serve it to the
+  // body's user as that user: not under nomfs, and root only with --mfs-root (else squashed).
+  if (!cfg_.nomfs && (creds.uid != 0 || cfg_.mfs_root)) dfsa_mfs_mount_ = offer.mfs_mount;
   wire::Writer accept;
   accept.u32(static_cast<uint32_t>(offer.files.size()));
   for (const FileIdentity& f : offer.files) accept.u8(have_identical_file(f) ? 1 : 0);
@@ -196,12 +202,14 @@ void Guest::tell_omxd() {
 }
 
 Status Guest::serve() {
-  // SIGCHLD: the body stopped. SIGUSR1: omxd expels this guest (mosctl expel): go home. The
-  // acceptor blocked SIGUSR1 at fork, so one sent during the restore waits here.
+  // SIGCHLD: the body stopped. SIGUSR1: omxd expels this guest (mosctl expel): go home.
+  // SIGUSR2: mosctl nomfs on this node: the body's /mfs calls are forwarded from now on. The
+  // acceptor blocked SIGUSR1 and SIGUSR2 at fork, so one sent during the restore waits here.
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigaddset(&chld, SIGUSR1);
+  sigaddset(&chld, SIGUSR2);
   sigprocmask(SIG_BLOCK, &chld, nullptr);
   ScopedFd sfd(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sfd.valid()) return sys_error("signalfd");
@@ -232,7 +240,19 @@ Status Guest::serve() {
     if (fds[1].revents) {
       signalfd_siginfo si;
       bool expelled = false;
-      while (read(sfd.get(), &si, sizeof si) == sizeof si) expelled |= si.ssi_signo == SIGUSR1;
+      bool nomfs = false;
+      while (read(sfd.get(), &si, sizeof si) == sizeof si) {
+        expelled |= si.ssi_signo == SIGUSR1;
+        nomfs |= si.ssi_signo == SIGUSR2;
+      }
+      if (nomfs && !dfsa_mfs_mount_.empty()) {
+        log()->info("mosctl nomfs: home pid {}'s /mfs/{} calls are forwarded from now on", home_pid_, cfg_.node_id);
+        if (dfsa_) {
+          dfsa_->refuse_mfs();  // (its fds on /mfs fail from now on)
+        } else {
+          dfsa_mfs_mount_.clear();
+        }
+      }
       if (expelled) {
         log()->info("expelled (mosctl expel): sending home pid {} home", home_pid_);
         OMX_ASSIGN(bool done, go_home_now());
@@ -294,12 +314,14 @@ Result<bool> Guest::on_body_event(const proc::StopEvent& e) {
 Result<bool> Guest::on_seccomp() {
   OMX_ASSIGN(arch::Registers regs, body_.get_regs());
   int64_t nr = regs.syscall_no();
-  if (!dfsa_home_dirs_.empty()) {  // DFSA: data calls on lent fds run here (guest_dfsa.h)
+  if (!dfsa_home_dirs_.empty() || !dfsa_mfs_mount_.empty()) {  // DFSA (guest_dfsa.h)
     if (!dfsa_) {
       const char* here = std::getenv("OMX_DFSA_DIRS");  // set by omxd (--dfsa-dir)
       auto dirs = effective_dirs(dfsa_home_dirs_, split_dir_list(here ? here : ""));
-      if (dirs.empty()) log()->info("DFSA off for home pid {}: no shared directory in common", home_pid_);
+      if (dirs.empty() && dfsa_mfs_mount_.empty())
+        log()->info("DFSA off for home pid {}: no shared directory in common", home_pid_);
       dfsa_ = std::make_unique<GuestDfsa>(body_, *mem_, ch_, std::move(dirs),
+                                          MfsHere{dfsa_mfs_mount_, cfg_.node_id},
                                           [this](const wire::Frame& f) -> Status {
         if (f.type == MsgType::kSignal) {
           OMX_ASSIGN(int sig, queue_signal(f.payload));
@@ -320,6 +342,7 @@ Result<bool> Guest::on_seccomp() {
         delivering_.push_back(si);
       ::syscall(SYS_tgkill, body_.pid(), body_.pid(), si.si_signo);
     }
+    if (act == GuestDfsa::Action::kMade) return false;  // the body runs on
     if (home_requested_ && act != GuestDfsa::Action::kLocal) {  // asked for meanwhile
       home_requested_ = false;
       if (act == GuestDfsa::Action::kFinish) {  // made here: leave with its result
@@ -431,14 +454,7 @@ Status Guest::emulate_brk(arch::Registers regs) {
     call.set_arg(1, hi - lo);
   }
   OMX_TRY(body_.set_regs(call));
-  OMX_TRY(body_.cont_syscall(0));
-  for (;;) {  // run to the syscall-exit stop of the replacement call
-    OMX_ASSIGN(proc::StopEvent e, body_.wait());
-    if (e.gone()) return make_error(ErrorCode::kVanished, "brk", body_.pid());
-    if (e.kind == proc::StopEvent::Kind::kSyscall) break;
-    OMX_TRY(body_.cont_syscall(e.kind == proc::StopEvent::Kind::kSignal ? e.sig : 0));
-  }
-  OMX_ASSIGN(arch::Registers after, body_.get_regs());
+  OMX_ASSIGN(arch::Registers after, body_.run_to_syscall_exit());  // the replacement call
   bool ok = want > brk_ ? after.result() == static_cast<int64_t>(lo) : after.result() == 0;
   if (ok) brk_ = want;
   after.set_result(static_cast<int64_t>(brk_));
@@ -468,7 +484,8 @@ Result<bool> Guest::forward(arch::Registers regs) {
       auto now = std::chrono::steady_clock::now();
       io_meter().on_forward(now, now - entered, req.size(), f.payload.size());
     }
-    if (f.type == MsgType::kBalancePolicy || f.type == MsgType::kClose) {  // omx lock; home ends
+    if (f.type == MsgType::kBalancePolicy || f.type == MsgType::kClose ||
+        f.type == MsgType::kBodyNice) {  // omx lock; home ends; renice at home
       OMX_ASSIGN(bool done, on_home_frame(f));
       if (done) return true;
       continue;
@@ -593,6 +610,15 @@ Result<bool> Guest::on_home_frame(const wire::Frame& f) {
     case MsgType::kClose:
       kill(body_.pid(), SIGKILL);
       return true;
+    case MsgType::kBodyNice: {  // renice at home
+      OMX_ASSIGN(int nice, decode_body_nice(f.payload));
+      if (::setpriority(PRIO_PROCESS, static_cast<id_t>(body_.pid()), nice) != 0)
+        log()->warn("renice of pid {} (home pid {}) to {}: {}", body_.pid(), home_pid_, nice,
+                    std::strerror(errno));
+      else
+        log()->info("pid {} (home pid {}) reniced to {} at home", body_.pid(), home_pid_, nice);
+      return false;
+    }
     default:
       return make_error(ErrorCode::kProtocol, fmt::format("unexpected frame {:#x} from home",
                                                           static_cast<unsigned>(f.type)));
@@ -761,7 +787,8 @@ Status Guest::send_home(const std::string& reason, arch::Registers regs) {
     ChannelPageSink sink(ch_);
     OMX_TRY(proc::capture_pages(*mem_, cap.image, opts, sink));
     OMX_TRY(ch_.send(MsgType::kMigratePagesEnd, {}));
-    OMX_ASSIGN(wire::Frame ack, expect(ch_, MsgType::kMigrateAck, kStepTimeout));
+    // A kBodyNice sent before home saw kGoHome is dropped: at home the deputy's nice applies.
+    OMX_ASSIGN(wire::Frame ack, expect(ch_, MsgType::kMigrateAck, kStepTimeout, MsgType::kBodyNice));
     return decode_ack(ack.payload);
   }();
   if (!sent.ok()) {

@@ -25,6 +25,11 @@ struct GuestConfig {
   bool blocked = false;      // this node refuses guests (mosctl block)
   bool closing = false;      // this node is shutting down (mosctl shutdown, SIGTERM): refuse too
   std::string control_address;  // this node's omxd (automatic balancing: "nodes", "claim")
+  // /mfs of this node (DFSA on /mfs/<this node>/..., guest_dfsa.h): mosctl nomfs when the guest
+  // started (this node's files refused to others: such calls are forwarded, and refused there),
+  // omxd --mfs-root (root's calls are not squashed).
+  bool nomfs = false;
+  bool mfs_root = false;
 };
 
 // The credentials the body runs with. A session owned by an ordinary user carries only that

@@ -85,6 +85,18 @@ void close_inherited_fds(int keep) {
   }
   mfs::MfsServerConfig cfg;
   cfg.nomfs = mfs.nomfs;
+  // SIGUSR2 (mosctl nomfs now, GuestAcceptor::tell_nomfs; blocked since the fork, so one sent
+  // meanwhile is pending): refuse from the next request on.
+  static volatile std::sig_atomic_t refuse = 0;
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { refuse = 1; };
+  sa.sa_flags = SA_RESTART;
+  ::sigaction(SIGUSR2, &sa, nullptr);
+  cfg.refuse = &refuse;
+  sigset_t usr2;
+  sigemptyset(&usr2);
+  sigaddset(&usr2, SIGUSR2);
+  sigprocmask(SIG_UNBLOCK, &usr2, nullptr);
   mfs::ChannelTransport t(ch);
   _exit(mfs::run_server(t, first, cfg));
 }
@@ -116,9 +128,9 @@ void close_inherited_fds(int keep) {
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
   log::set_process_tag(fmt::format("node{} guest{}", node, getpid()));
   wire::SessionOptions so;
-  // Offered: this node serves /mfs and relays (sessions that do not offer them too negotiate
-  // without them, as before).
-  so.app_features = wire::kFeatureMfs | wire::kFeatureRelay;
+  // Offered: this node serves /mfs and relays, and its guests apply kBodyNice (sessions that do
+  // not offer them too negotiate without them, as before).
+  so.app_features = wire::kFeatureMfs | wire::kFeatureRelay | wire::kFeatureBodyNice;
   auto ch = wire::Channel::accept(std::move(fd), key, node, kHandshakeTimeout, so);
   if (!ch.ok()) {
     log()->warn("connection from {} rejected: {}", peer.to_string(), ch.error().message());
@@ -159,7 +171,7 @@ void close_inherited_fds(int keep) {
                 wire::msg_type_name(first->type));
     _exit(2);
   }
-  GuestConfig cfg{node, allow_root, std::move(*owner), blocked, closing, control};
+  GuestConfig cfg{node, allow_root, std::move(*owner), blocked, closing, control, mfs.nomfs, mfs.allow_root};
   _exit(run_guest(std::move(*ch), *first, cfg));
 }
 
@@ -170,11 +182,13 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
     log()->warn("refusing connection from {}: {} children already", peer.to_string(), children_.size());
     return;
   }
-  // The child starts with SIGUSR1 blocked: signal_all() may reach it as soon as it is in
-  // children_, before it could block the signal itself (its default action would kill it).
+  // The child starts with SIGUSR1 and SIGUSR2 blocked: signal_all() and tell_nomfs() may reach
+  // it as soon as it is in children_, before it could block them itself (their default action
+  // would kill it).
   sigset_t usr1, old_mask;
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
+  sigaddset(&usr1, SIGUSR2);
   sigprocmask(SIG_BLOCK, &usr1, &old_mask);
   bool guests_full = guests() >= kMaxGuests;  // before fork: the child has no children to count
   pid_t pid = fork();
@@ -216,6 +230,13 @@ std::vector<std::string> GuestAcceptor::describe_guests() {
                               it == peers_.end() ? "?" : it->second));
   }
   return out;
+}
+
+size_t GuestAcceptor::tell_nomfs(bool on) {
+  children_.reap();
+  size_t n = 0;
+  for (pid_t p : children_.pids()) n += (on || is_mfs_child(p)) && ::kill(p, on ? SIGUSR2 : SIGUSR1) == 0;
+  return n;
 }
 
 size_t GuestAcceptor::signal_all(int sig) {

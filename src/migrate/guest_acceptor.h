@@ -5,11 +5,12 @@
 // for a kMigrateOffer it becomes the guest supervisor of that process, which runs with the
 // owner's credentials; for a kMfsRequest it becomes a /mfs file server (mfs/server.h) with the
 // owner's credentials (uid 0 squashed to 65534 unless --mfs-root; mosctl nomfs: every request
-// refused with EACCES). A file server names itself omx-mfs, is not counted as a guest and ends
-// on SIGUSR1 like a guest. For a kRelayRequest it runs one whitelisted command as the owner
-// (relay/server.h: `omx on`, the web dashboard; root not squashed, as for migration), replies
-// and ends; it names itself omx-relay and is not counted as a guest either. A peer without the
-// cluster key gets no further than the handshake.
+// refused with EACCES, in sessions already open too: tell_nomfs). A file server names itself
+// omx-mfs, is not counted as a guest and ends on SIGUSR1 like a guest. For a kRelayRequest it
+// runs one whitelisted command as the owner (relay/server.h: `omx on`, the web dashboard; root
+// not squashed, as for migration), replies and ends; it names itself omx-relay and is not
+// counted as a guest either (it keeps SIGUSR1/SIGUSR2 blocked; run_as unblocks them for the
+// command). A peer without the cluster key gets no further than the handshake.
 // At most kMaxGuests guest supervisors and kMaxChildren children in all run at once; further
 // connections (or offers) are refused. Once close() was called (omxd shuts down cleanly) every
 // offer is refused ("node N is shutting down") and no file session starts.
@@ -47,6 +48,12 @@ class GuestAcceptor final : public daemon::ConnectionHandler {
   void on_connection(ScopedFd fd, const daemon::PeerAddress& peer) override;
   // Sends `sig` to every guest supervisor (SIGUSR1: go home, mosctl expel); returns how many.
   size_t signal_all(int sig);
+  // mosctl nomfs (`on`) or mfs, for the children already running. On: SIGUSR2 to every
+  // child (blocked since its fork, so none is missed): a file server refuses every further
+  // request (mfs/server.h), a guest forwards its body's /mfs calls from then on (guest_dfsa.h).
+  // Off: SIGUSR1 to the file servers only (a guest would go home): the refusing sessions end,
+  // their clients reconnect and are served. Returns how many were told.
+  size_t tell_nomfs(bool on);
   // Guest supervisors running (children that became /mfs file servers or relays are not counted).
   size_t guests();
   // Whether `pid` is a guest supervisor this acceptor forked, still running.

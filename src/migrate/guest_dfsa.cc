@@ -29,13 +29,13 @@ bool plausible_fd(uint64_t v) { return static_cast<int64_t>(v) >= 0 && v < (1u <
 }  // namespace
 
 GuestDfsa::GuestDfsa(proc::Tracee& body, const proc::ProcessMemory& mem, wire::Channel& ch,
-                     std::vector<std::string> dirs, FrameHook hook)
-    : body_(body), mem_(mem), ch_(ch), dirs_(std::move(dirs)), hook_(std::move(hook)) {}
+                     std::vector<std::string> dirs, MfsHere mfs, FrameHook hook)
+    : body_(body), mem_(mem), ch_(ch), dirs_(std::move(dirs)), mfs_(std::move(mfs)), hook_(std::move(hook)) {}
 
 std::vector<siginfo_t> GuestDfsa::take_deferred() { return std::exchange(deferred_, {}); }
 
 Result<GuestDfsa::Action> GuestDfsa::on_call(const arch::Registers& regs) {
-  if (dirs_.empty()) return Action::kNone;
+  if (!enabled()) return Action::kNone;
   int64_t nr = regs.syscall_no();
   uint64_t args[6];
   for (int i = 0; i < 6; ++i) args[i] = regs.arg(i);
@@ -49,9 +49,10 @@ Result<GuestDfsa::Action> GuestDfsa::on_call(const arch::Registers& regs) {
     if (opened) return *opened;
     return Action::kNone;
   }
-  if (is_path_only_call(nr) && path_call_is_local(nr, args)) {
-    ++local_path_calls_;
-    return Action::kLocal;
+  if (nr == SYS_chdir || nr == SYS_fchdir) cwd_.reset();  // made at home: ask again
+  if (is_path_only_call(nr)) {
+    OMX_ASSIGN(std::optional<Action> made, try_path_call(nr, regs));
+    if (made) return *made;
   }
   FdCall kind = classify_fd_call(nr, args, empty_path);
   if (kind == FdCall::kNoFd) return Action::kNone;
@@ -59,6 +60,10 @@ Result<GuestDfsa::Action> GuestDfsa::on_call(const arch::Registers& regs) {
     int fd = static_cast<int>(args[0]);
     switch (table_.state(fd)) {
       case FdState::kLent:
+        if (table_.lent(fd)->via_mfs && mfs_refused_) {  // mosctl nomfs since: refused
+          result_ = -EACCES;
+          return Action::kFinish;
+        }
         ++local_calls_;
         return Action::kLocal;
       case FdState::kHome:
@@ -119,18 +124,127 @@ std::optional<std::string> GuestDfsa::read_path(uint64_t addr) {
   return std::nullopt;
 }
 
-bool GuestDfsa::path_call_is_local(int64_t nr, const uint64_t args[6]) {
+std::optional<size_t> GuestDfsa::local_offset(const std::string& p) {
+  if (p.empty() || p[0] != '/') return std::nullopt;  // relative: would need home's cwd
+  if (path_under(p, dirs_)) return size_t{0};
+  if (mfs_.mount.empty() || mfs_refused_) return std::nullopt;
+  auto off = mfs_local_offset(p, mfs_.mount, mfs_.node);
+  if (!off || !mfs_servable(std::string_view(p).substr(*off))) return std::nullopt;
+  return off;
+}
+
+bool GuestDfsa::mfs_servable(std::string_view x) {
+  if (!resolver_) {
+    auto r = mfs::PathResolver::open("/", /*no_symlinks=*/true);
+    if (!r.ok()) return false;
+    resolver_.emplace(std::move(*r));
+  }
+  // Any failure (excluded, a symlink on the way, a missing parent): forwarded, and home's /mfs
+  // answers as it always did.
+  mfs::Located at;
+  if (resolver_->locate(x, at) != 0) return false;
+  struct statx st {};
+  int flags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC | (at.name.empty() ? AT_EMPTY_PATH : 0);
+  if (::statx(at.dir.get(), at.name.c_str(), flags, STATX_TYPE | STATX_MNT_ID, &st) != 0)
+    return errno == ENOENT;  // not there (yet): the call creates it or fails alike here
+  // A final symlink would be followed on the caller's node; devices, FIFOs and sockets are
+  // not served; nor is anything on a proc-like or /mfs mount.
+  if (!S_ISREG(st.stx_mode) && !S_ISDIR(st.stx_mode)) return false;
+  return (st.stx_mask & STATX_MNT_ID) && resolver_->kind_of_mount(st.stx_mnt_id) == mfs::MountKind::kNormal;
+}
+
+Result<std::optional<std::string>> GuestDfsa::home_path(const std::string& p, int64_t dirfd) {
+  if (p.empty()) return std::optional<std::string>();  // AT_EMPTY_PATH: the fd's business
+  if (p[0] == '/') return std::optional<std::string>(p);
+  if (static_cast<int>(dirfd) != AT_FDCWD) return std::optional<std::string>();
+  if (!cwd_) {
+    SyscallRequest req;
+    req.nr = SYS_getcwd;
+    req.args = {0, 4096, 0, 0, 0, 0};
+    SyscallBuffer b;
+    b.arg = 0;
+    b.dir = BufDir::kOut;
+    b.capacity = 4096;
+    req.bufs.push_back(std::move(b));
+    OMX_TRY(ch_.send(MsgType::kSyscallRequest, encode(req)));
+    OMX_ASSIGN(wire::Frame f, await(MsgType::kSyscallReply));
+    OMX_ASSIGN(SyscallReply reply, decode_reply(f.payload));
+    if (reply.result <= 0 || reply.out.empty()) return std::optional<std::string>();  // not cached
+    const std::vector<uint8_t>& d = reply.out[0];
+    std::string cwd(d.begin(), std::find(d.begin(), d.end(), uint8_t{0}));
+    if (cwd.empty() || cwd[0] != '/') return std::optional<std::string>();  // "(unreachable)"
+    cwd_ = std::move(cwd);
+  }
+  if (cwd_->size() + 1 + p.size() > 4096) return std::optional<std::string>();  // ENAMETOOLONG at home
+  return std::optional<std::string>(*cwd_ + "/" + p);
+}
+
+Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_path_call(int64_t nr, const arch::Registers& regs) {
   const syscall::SyscallInfo* info = syscall::syscall_info(static_cast<int>(nr));
-  if (!info) return false;
-  int paths = 0;
+  if (!info) return std::optional<Action>();
+  // Each path argument's local form: `here` (X, or the path itself under a shared dir), and
+  // whether it lies inside the process's string at `offset` (absolute paths) or must be
+  // written to a scratch area (relative ones, made absolute with home's cwd).
+  struct PathArg {
+    int i;
+    std::string here;
+    size_t offset;  // where `here` begins in the absolute path
+    bool relative;
+  };
+  std::vector<PathArg> paths;
+  bool symlink = nr == SYS_symlink || nr == SYS_symlinkat;
   for (int i = 0; i < info->nargs; ++i) {
     if (info->args[i].kind != syscall::ArgKind::kPath) continue;
-    auto p = read_path(args[i]);
-    // Absolute, so any dirfd is ignored by the kernel; relative ones would need home's cwd.
-    if (!p || p->empty() || (*p)[0] != '/' || !path_under(*p, dirs_)) return false;
-    ++paths;
+    auto p = read_path(regs.arg(i));
+    if (!p) return std::optional<Action>();
+    // The dirfd of a *at call is the argument before its path. A symlink's target is text,
+    // stored verbatim: it must be absolute (and local) as it is.
+    int64_t dirfd = i > 0 && info->args[i - 1].kind == syscall::ArgKind::kFd
+                        ? static_cast<int64_t>(regs.arg(i - 1)) : AT_FDCWD;
+    bool relative = !p->empty() && (*p)[0] != '/';
+    if (relative && symlink) return std::optional<Action>();
+    OMX_ASSIGN(std::optional<std::string> abs, home_path(*p, dirfd));
+    std::optional<size_t> off = abs ? local_offset(*abs) : std::nullopt;
+    if (!off) return std::optional<Action>();
+    paths.push_back({i, abs->substr(*off), *off, relative});
   }
-  return paths > 0;
+  // offset > 0: an /mfs/<here> path (under a shared dir the local path is the path itself).
+  size_t via_mfs = std::count_if(paths.begin(), paths.end(), [](const PathArg& a) { return a.offset > 0; });
+  // Both paths of a rename or link through /mfs, or neither (home would see two filesystems:
+  // EXDEV); a symlink's target is never rewritten.
+  if (paths.empty() || (via_mfs && (symlink || via_mfs != paths.size()))) return std::optional<Action>();
+  ++local_path_calls_;
+  if (via_mfs) ++mfs_local_;
+  bool inject = std::any_of(paths.begin(), paths.end(), [](const PathArg& a) { return a.relative; });
+  if (inject) {  // the same call, made in the body with the local absolute paths
+    OMX_TRY(with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
+      uint64_t a[6];
+      for (int i = 0; i < 6; ++i) a[i] = regs.arg(i);
+      uint64_t at = 0;
+      for (const PathArg& p : paths) {
+        OMX_ASSIGN(RemotePtr<char> s, rs.put_string(p.here, at));
+        a[p.i] = s.addr();
+        at += 6144;  // two paths at most, each <= 4097 bytes
+      }
+      OMX_ASSIGN(result_, rs.call(nr, {a[0], a[1], a[2], a[3], a[4], a[5]}));
+      return ok_status();
+    }));
+    // Interrupted by a signal (ERESTARTSYS..ERESTART_RESTARTBLOCK, kernel-internal codes the
+    // process must never see): nothing was done; the process makes the call again.
+    if (result_ <= -512 && result_ >= -516) return std::optional<Action>(Action::kRestart);
+    return std::optional<Action>(Action::kFinish);
+  }
+  if (!via_mfs) return std::optional<Action>(Action::kLocal);
+  // Pointed at /mfs/<here>/X's X inside the process's string for the call only: the process
+  // gets its registers back at the exit stop.
+  arch::Registers local = regs;
+  for (const PathArg& p : paths) local.set_arg(p.i, regs.arg(p.i) + p.offset);
+  OMX_TRY(body_.set_regs(local));
+  OMX_ASSIGN(arch::Registers after, body_.run_to_syscall_exit());
+  for (int i = 0; i < 6; ++i) after.set_arg(i, regs.arg(i));
+  OMX_TRY(body_.set_regs(after));
+  OMX_TRY(body_.cont(0));
+  return std::optional<Action>(Action::kMade);
 }
 
 Status GuestDfsa::restart(const arch::Registers& regs) {
@@ -185,7 +299,16 @@ Status GuestDfsa::with_scratch(const arch::Registers& regs,
 Result<GuestDfsa::Action> GuestDfsa::try_promote(int fd, const arch::Registers& regs) {
   OMX_ASSIGN(FdInfo info, ask_home(fd));
   table_.set_home(fd);  // unless lent below
-  if (std::string why = promotion_refusal(info, dirs_); !why.empty()) {
+  // A home fd on /mfs/<this node>/X is lent as X.
+  std::string here_path = info.path;
+  bool via_mfs = false;
+  if (info.err == 0 && S_ISREG(info.mode) && !path_under(info.path, dirs_)) {
+    if (auto off = local_offset(info.path); off && *off) {
+      here_path = info.path.substr(*off);
+      via_mfs = true;
+    }
+  }
+  if (std::string why = promotion_refusal(info, dirs_, via_mfs); !why.empty()) {
     log()->debug("fd {} stays at home: {}", fd, why);
     return Action::kNone;
   }
@@ -195,7 +318,7 @@ Result<GuestDfsa::Action> GuestDfsa::try_promote(int fd, const arch::Registers& 
   }
   uint32_t flags = reopen_flags(info.flags);
   Status st = with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
-    OMX_ASSIGN(RemotePtr<char> path, rs.put_string(info.path));
+    OMX_ASSIGN(RemotePtr<char> path, rs.put_string(here_path));
     OMX_ASSIGN(uint64_t k, rs.call_checked("openat", SYS_openat,
                                            {static_cast<uint64_t>(AT_FDCWD), path.addr(), flags, 0}));
     auto placed = [&]() -> Status {
@@ -220,9 +343,10 @@ Result<GuestDfsa::Action> GuestDfsa::try_promote(int fd, const arch::Registers& 
     log()->info("fd {} ({}) stays at home: {}", fd, info.path, st.error().message());
     return Action::kRestart;  // the body went through a stop of ours: make the call again
   }
-  table_.set_lent(fd, LentFd{info.path, flags});
+  table_.set_lent(fd, LentFd{info.path, flags, false, via_mfs});
   ++promotions_;
-  log()->info("fd {} ({}, offset {}) lent to the body", fd, info.path, info.pos);
+  log()->info("fd {} ({}, offset {}) lent to the body{}", fd, info.path, info.pos,
+              via_mfs ? " as " + here_path : std::string());
   return Action::kRestart;
 }
 
@@ -250,8 +374,15 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, c
   uint32_t flags = nr == SYS_creat ? (O_CREAT | O_WRONLY | O_TRUNC) : static_cast<uint32_t>(args[path_arg + 1]);
   uint64_t mode = nr == SYS_creat ? args[1] : args[path_arg + 2];
   if (flags & (O_PATH | O_DIRECTORY | __O_TMPFILE)) return std::optional<Action>();
-  auto path = read_path(args[path_arg]);
-  if (!path || path->empty() || (*path)[0] != '/' || !path_under(*path, dirs_)) return std::optional<Action>();
+  auto raw = read_path(args[path_arg]);
+  if (!raw) return std::optional<Action>();
+  // Relative: made absolute with home's cwd (openat's dirfd must be AT_FDCWD).
+  OMX_ASSIGN(std::optional<std::string> path,
+             home_path(*raw, nr == SYS_openat ? static_cast<int64_t>(args[0]) : AT_FDCWD));
+  std::optional<size_t> off = path ? local_offset(*path) : std::nullopt;
+  if (!off) return std::optional<Action>();
+  // The body opens it here; home's placeholder (and a reopen at home) names *path.
+  std::string here_path = path->substr(*off);
   if (auto st = fault::check("dfsa.promote"); !st.ok()) {
     log()->info("open of {} forwarded: {}", *path, st.error().message());
     return std::optional<Action>();
@@ -260,7 +391,7 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, c
   int64_t k = -1;
   bool regular = false;
   OMX_TRY(with_scratch(regs, [&](proc::RemoteSyscaller& rs) -> Status {
-    OMX_ASSIGN(RemotePtr<char> p, rs.put_string(*path));
+    OMX_ASSIGN(RemotePtr<char> p, rs.put_string(here_path));
     OMX_ASSIGN(k, rs.call(SYS_openat, {static_cast<uint64_t>(AT_FDCWD), p.addr(), flags, mode}));
     if (k < 0) return ok_status();
     RemotePtr<void> st_at = rs.scratch().data() + 8192;
@@ -270,6 +401,7 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, c
     if (!regular) (void)rs.call(SYS_close, {static_cast<uint64_t>(k)});
     return ok_status();
   }));
+  if (*off) ++mfs_local_;  // made here, failed or not
   if (k < 0) {
     result_ = k;
     return std::optional<Action>(Action::kFinish);
@@ -293,7 +425,7 @@ Result<std::optional<GuestDfsa::Action>> GuestDfsa::try_open_local(int64_t nr, c
   }));
   result_ = v;
   if (v >= 0) {
-    table_.set_lent(static_cast<int>(v), LentFd{*path, reopen_flags(flags), true});
+    table_.set_lent(static_cast<int>(v), LentFd{*path, reopen_flags(flags), true, *off > 0});
     ++local_opens_;
   }
   return std::optional<Action>(Action::kFinish);
@@ -304,7 +436,9 @@ Status GuestDfsa::demote(int fd, const arch::Registers& regs, bool at_exit) {
   LentFd lent = *table_.lent(fd);
   int64_t pos = -1;
   int64_t w = -1;  // opened here: the file reopened at home first (a failure changes nothing)
-  if (lent.opened_here && !at_exit) {
+  // Under mosctl nomfs home's /mfs refuses the reopen: the placeholder stays (calls on it fail).
+  bool refused = lent.via_mfs && mfs_refused_;
+  if (lent.opened_here && !at_exit && !refused) {
     OMX_ASSIGN(w, forward_open(lent.path, lent.flags & ~static_cast<uint32_t>(O_CLOEXEC)));
     if (w < 0)
       return make_error(ErrorCode::kRefused,
@@ -334,7 +468,7 @@ Status GuestDfsa::demote(int fd, const arch::Registers& regs, bool at_exit) {
       if (d < 0) return make_error(ErrorCode::kRefused, fmt::format("fd {}: dup3 at home failed", fd));
     }
   }
-  if (lent.opened_here && at_exit) pos = -1;
+  if (lent.opened_here && (at_exit || refused)) pos = -1;
   if (pos >= 0) {
     OMX_ASSIGN(int64_t r, forward_plain(SYS_lseek, {static_cast<uint64_t>(fd), static_cast<uint64_t>(pos), SEEK_SET}));
     if (r < 0) log()->warn("fd {}: offset {} not set at home (errno {})", fd, pos, -r);
@@ -346,8 +480,9 @@ Status GuestDfsa::demote(int fd, const arch::Registers& regs, bool at_exit) {
 Status GuestDfsa::demote_all(const arch::Registers& regs, bool at_exit) {
   for (int fd : table_.lent_fds()) OMX_TRY(demote(fd, regs, at_exit));
   if (promotions_ || local_path_calls_ || local_opens_)
-    log()->info("{} data calls, {} path calls and {} opens made here, {} fds lent, {} returned",
-                local_calls_, local_path_calls_, local_opens_, promotions_, demotions_);
+    log()->info("{} data calls, {} path calls and {} opens made here ({} of them on /mfs/{}), "
+                "{} fds lent, {} returned", local_calls_, local_path_calls_, local_opens_, mfs_local_,
+                mfs_.node, promotions_, demotions_);
   return ok_status();
 }
 

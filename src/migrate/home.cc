@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -85,6 +86,7 @@ struct Proc {
   bool locked = false;                 // omx lock: automatic balancing leaves it where it is
   std::string cmdline;                 // its arguments, kept while away (the deputy's are gone)
   BodyStats away;                      // the body's figures in this stay away (kBodyStats)
+  std::optional<int> nice_sent;        // the nice last sent to the body in this stay (kBodyNice)
   uint64_t cpu_away_done_ms = 0;       // CPU time used in earlier stays away
   // The body's last reported wait for home (0..1, kBodyStats), kept when it comes home: home's
   // balancer counts it, decayed (remembered_wait), so an I/O-bound process is not sent out again.
@@ -122,6 +124,8 @@ class HomeSupervisor {
   // Where `migrate PID balance` should take `pid`: best_node over the node table.
   Result<uint32_t> balance_target(pid_t pid, const Proc& p);
   void send_policy(pid_t pid, Proc& p);
+  // renice at home reaches the body: the deputy's nice, sent when it changed (kBodyNice).
+  void sync_nice(pid_t pid, Proc& p);
   void write_stats();
   // Tells omxd (fire and forget, daemon/process_registry.h): how many processes of this tree
   // run here now, when that changed; and each completed move.
@@ -142,7 +146,7 @@ class HomeSupervisor {
   // standard-speed seconds (updated from the node table each balancing round).
   double speed_factor_ = 1.0;
   bool stats_written_ = false;
-  std::optional<std::vector<std::string>> dfsa_dirs_;  // this node's shared dirs (omxd op "dfsa")
+  std::optional<NodeDfsa> dfsa_;  // this node's shared dirs and /mfs mount (omxd op "dfsa")
   // Placement at start (cfg_.start_on / start_best): due once the root has exec'd.
   // The dynamic loader maps the program's libraries first (file mappings are made at home: a
   // body doing that elsewhere comes straight back), so the move waits until the program has
@@ -375,9 +379,11 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
     }
     case MsgType::kFdQuery: {  // DFSA: what is the deputy's fd N (home_fd_query.h)
       OMX_ASSIGN(int32_t fd, decode_fd_query(f.payload));
-      static const std::vector<std::string> kNone;
-      return p.ch->send(MsgType::kFdInfo,
-                        encode(query_deputy_fd(p.deputy->pid(), fd, dfsa_dirs_ ? *dfsa_dirs_ : kNone)));
+      // Files under /mfs may be lent too (the body's node may be theirs): scanned for sharing.
+      std::vector<std::string> lendable;
+      if (dfsa_) lendable = dfsa_->dirs;
+      if (dfsa_ && !dfsa_->mfs_mount.empty()) lendable.push_back(dfsa_->mfs_mount);
+      return p.ch->send(MsgType::kFdInfo, encode(query_deputy_fd(p.deputy->pid(), fd, lendable)));
     }
     case MsgType::kExit: {
       OMX_ASSIGN(ExitInfo ex, decode_exit(f.payload));
@@ -414,6 +420,7 @@ Status HomeSupervisor::on_frame(pid_t pid, Proc& p, const wire::Frame& f) {
     case MsgType::kBodyStats: {
       OMX_ASSIGN(p.away, decode_body_stats(f.payload));
       p.last_wait = p.away.home_wait_permille / 1000.0;
+      sync_nice(pid, p);  // about once a second, as the stats come
       return ok_status();
     }
     case MsgType::kMigrateAbort: {  // the guest could not start sending it back
@@ -555,8 +562,9 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
     auto view = proc_view(pid);
     double cpu_s = (view ? view->cpu_seconds : 0) * speed_factor_;  // in standard-speed seconds
     offer.policy = {cfg_.balance, p.locked, cfg_.hint, static_cast<uint64_t>(cpu_s * 1000)};
-    if (!dfsa_dirs_) dfsa_dirs_ = node_dfsa_dirs(cfg_.control_address);  // asked once
-    offer.shared_dirs = *dfsa_dirs_;
+    if (!dfsa_) dfsa_ = node_dfsa(cfg_.control_address);  // asked once
+    offer.shared_dirs = dfsa_->dirs;
+    offer.mfs_mount = dfsa_->mfs_mount;
     OMX_ASSIGN(ch, nodes_.connect(node));
     OMX_TRY(fault::check("home.offer"));
     OMX_TRY(ch->send(MsgType::kMigrateOffer, encode(offer)));
@@ -595,6 +603,7 @@ Status HomeSupervisor::move_out(pid_t pid, Proc& p, uint32_t node) {
   }
   p.deputy.emplace(std::move(*dep));
   p.ch = std::move(ch);
+  p.nice_sent.reset();  // a new stay: the body starts at the guest's nice
   p.node = node;
   ++p.nmigs;
   ++stats_.migrations;
@@ -823,6 +832,18 @@ void HomeSupervisor::send_policy(pid_t pid, Proc& p) {
   if (!p.ch) return;
   Status st = p.ch->send(MsgType::kBalancePolicy, encode_policy(cfg_.balance, p.locked));
   if (!st.ok()) log()->warn("process {} on node {}: {}", pid, p.node, st.error().message());
+}
+
+void HomeSupervisor::sync_nice(pid_t pid, Proc& p) {
+  if (!p.deputy || !p.ch || !(p.ch->features() & wire::kFeatureBodyNice)) return;
+  errno = 0;
+  int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(pid));
+  if (nice == -1 && errno != 0) return;
+  if (p.nice_sent == nice) return;
+  // A failed send is the channel's failure: its next recv reports it (on_channel).
+  if (!p.ch->send(MsgType::kBodyNice, encode_body_nice(nice)).ok()) return;
+  if (p.nice_sent) log()->info("process {} on node {}: nice {} (renice at home)", pid, p.node, nice);
+  p.nice_sent = nice;
 }
 
 Result<uint32_t> HomeSupervisor::balance_target(pid_t pid, const Proc& p) {

@@ -97,17 +97,20 @@ FdInfo query_deputy_fd(pid_t deputy, int fd, const std::vector<std::string>& dir
   return info;
 }
 
-std::vector<std::string> node_dfsa_dirs(const std::string& control_address) {
+NodeDfsa node_dfsa(const std::string& control_address) {
   nlohmann::json req = {{"op", "dfsa"}};
   auto reply = control_address.empty()
                    ? daemon::control_request(req, daemon::default_control_address(),
                                              std::chrono::milliseconds(500))
                    : daemon::control_request(req, control_address, std::chrono::milliseconds(500));
   if (!reply.ok() || !reply->value("ok", false) || !reply->contains("dirs")) return {};
+  NodeDfsa out;
   std::vector<std::string> dirs;
   for (const auto& d : (*reply)["dirs"])
     if (d.is_string()) dirs.push_back(d.get<std::string>());
-  return clean_dirs(dirs);
+  out.dirs = clean_dirs(dirs);
+  if (auto m = normalize_path(reply->value("mfs_mount", std::string())); m && *m != "/") out.mfs_mount = *m;
+  return out;
 }
 
 }  // namespace omx::migrate

@@ -21,8 +21,13 @@ namespace omx::migrate {
 // for a regular file under one of `dirs` (home's shared directories): nothing else is lent.
 FdInfo query_deputy_fd(pid_t deputy, int fd, const std::vector<std::string>& dirs);
 
-// This node's shared directories as omxd reports them (op "dfsa"); empty when omxd does not
-// answer, has none, or is too old to know the op.
-std::vector<std::string> node_dfsa_dirs(const std::string& control_address);
+// This node's DFSA configuration as omxd reports it (op "dfsa"): its shared directories and
+// where its /mfs is mounted (""); empty when omxd does not answer, has none, or is too old to
+// know the op.
+struct NodeDfsa {
+  std::vector<std::string> dirs;
+  std::string mfs_mount;
+};
+NodeDfsa node_dfsa(const std::string& control_address);
 
 }  // namespace omx::migrate

@@ -57,7 +57,10 @@ Result<wire::Channel> NodeDirectory::connect(uint32_t node) const {
   // everyone else gets the channel from omxd's broker, which states the caller's.
   if (const char* env = std::getenv("OMX_KEY"); env && *env) {
     OMX_ASSIGN(wire::Key key, wire::load_key(env));
-    OMX_ASSIGN(wire::Channel ch, wire::Channel::connect(it->addr, it->port, key, home_, kConnectTimeout));
+    wire::SessionOptions so;
+    so.app_features = wire::kFeatureBodyNice;  // home sends kBodyNice when the guest applies it
+    OMX_ASSIGN(wire::Channel ch,
+               wire::Channel::connect(it->addr, it->port, key, home_, kConnectTimeout, so));
     OMX_ASSIGN(wire::SessionOwner me, wire::self_owner());
     OMX_TRY(ch.send(wire::MsgType::kSessionOwner, wire::encode_owner(me)));
     return ch;

@@ -26,10 +26,11 @@ std::vector<uint8_t> encode(const Offer& o) {
   w.u8(o.policy.locked ? 1 : 0);
   w.u8(o.policy.hint);
   w.u64(o.policy.cpu_ms);
-  if (!o.shared_dirs.empty()) {
+  if (!o.shared_dirs.empty() || !o.mfs_mount.empty()) {
     w.u32(static_cast<uint32_t>(o.shared_dirs.size()));
     for (const std::string& d : o.shared_dirs) w.str(d);
   }
+  if (!o.mfs_mount.empty()) w.str(o.mfs_mount);
   return std::move(w).take();
 }
 
@@ -62,11 +63,18 @@ Result<Offer> decode_offer(std::span<const uint8_t> b) {
   OMX_ASSIGN(o.policy.cpu_ms, r.u64("cpu time"));
   if (r.remaining() > 0) {  // DFSA shared directories
     OMX_ASSIGN(uint32_t nd, r.u32("shared dir count"));
-    if (nd == 0 || nd > 64) return make_error(ErrorCode::kProtocol, "offer: bad shared dir count");
+    if (nd > 64) return make_error(ErrorCode::kProtocol, "offer: bad shared dir count");
     for (uint32_t i = 0; i < nd; ++i) {
       OMX_ASSIGN(std::string d, r.str("shared dir", 4096));
       if (d.empty() || d[0] != '/') return make_error(ErrorCode::kProtocol, "offer: shared dir not absolute");
       o.shared_dirs.push_back(std::move(d));
+    }
+    if (r.remaining() > 0) {  // home's /mfs mount point
+      OMX_ASSIGN(o.mfs_mount, r.str("mfs mount", 4096));
+      if (o.mfs_mount.empty() || o.mfs_mount[0] != '/')
+        return make_error(ErrorCode::kProtocol, "offer: mfs mount not absolute");
+    } else if (nd == 0) {
+      return make_error(ErrorCode::kProtocol, "offer: bad shared dir count");
     }
   }
   OMX_TRY(r.expect_end());
@@ -227,8 +235,27 @@ Result<ExitInfo> decode_exit(std::span<const uint8_t> b) {
   return e;
 }
 
-Result<wire::Frame> expect(wire::Channel& ch, wire::MsgType want, wire::Duration timeout) {
-  OMX_ASSIGN(wire::Frame f, ch.recv(timeout));
+std::vector<uint8_t> encode_body_nice(int nice) {
+  wire::Writer w(4);
+  w.u32(static_cast<uint32_t>(nice));
+  return std::move(w).take();
+}
+
+Result<int> decode_body_nice(std::span<const uint8_t> b) {
+  wire::Reader r(b, "body nice");
+  OMX_ASSIGN(uint32_t v, r.u32("nice"));
+  OMX_TRY(r.expect_end());
+  int nice = static_cast<int32_t>(v);
+  if (nice < -20 || nice > 19) return make_error(ErrorCode::kProtocol, fmt::format("body nice {}", nice));
+  return nice;
+}
+
+Result<wire::Frame> expect(wire::Channel& ch, wire::MsgType want, wire::Duration timeout,
+                           std::optional<wire::MsgType> skip) {
+  wire::Frame f;
+  do {
+    OMX_ASSIGN(f, ch.recv(timeout));
+  } while (skip && f.type == *skip);
   if (f.type == want) return f;
   if (f.type == wire::MsgType::kError || f.type == wire::MsgType::kMigrateAck) {
     wire::Reader r(f.payload);

@@ -32,6 +32,13 @@
 // balancer knows how much the process waits for home (migrate/io_meter.h). The last four
 // fields came later: a payload of the first 16-byte form decodes with them 0.
 //
+// renice at home reaches the body: at each kBodyStats home compares the deputy's nice
+// (getpriority; `renice -p PID` at home changes the deputy, which is the process's pid) with
+// what it last sent in this stay and, when it differs, sends kBodyNice {nice i32 as u32,
+// -20..19}; the guest applies it to the body with setpriority. Gated by wire::kFeatureBodyNice
+// (an older guest would reject the unknown frame and lose the process). A kBodyNice that
+// crosses the guest's kGoHome is dropped: at home the deputy's own nice applies.
+//
 // DFSA (docs/mfs-dfsa-design.md §3): the offer may end with the home node's shared directories
 // (omxd --dfsa-dir; absent when none, so the offer is unchanged without DFSA). While away the
 // guest may ask kFdQuery {fd i32} about one of the deputy's descriptors; home answers at once
@@ -39,6 +46,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +77,10 @@ struct Offer {
   // DFSA: directories identical on every node that configures them (omxd --dfsa-dir). Encoded
   // only when non-empty (a trailing count + strings).
   std::vector<std::string> shared_dirs;
+  // Where home's /mfs is mounted ("" none): a body's calls on `<mfs_mount>/<its node>/X` may
+  // run on X where it runs (DFSA, dfsa_paths.h mfs_local_offset). Encoded after shared_dirs
+  // (whose count may then be 0) only when non-empty.
+  std::string mfs_mount;
 };
 
 std::vector<uint8_t> encode(const Offer& o);
@@ -90,6 +102,10 @@ struct BodyStats {
 std::vector<uint8_t> encode(const BodyStats& s);
 Result<BodyStats> decode_body_stats(std::span<const uint8_t> b);
 Status decode_policy(std::span<const uint8_t> b, BalancePolicy& into);
+
+// kBodyNice payload: the nice value, -20..19.
+std::vector<uint8_t> encode_body_nice(int nice);
+Result<int> decode_body_nice(std::span<const uint8_t> b);
 
 // DFSA: the guest asks home about the deputy's fd (kFdQuery); home answers kFdInfo.
 struct FdInfo {
@@ -125,7 +141,8 @@ std::vector<uint8_t> encode(const ExitInfo& e);
 Result<ExitInfo> decode_exit(std::span<const uint8_t> b);
 
 // Receives the next frame of type `want`; any other type is a protocol error, kError carries
-// the peer's reason.
-Result<wire::Frame> expect(wire::Channel& ch, wire::MsgType want, wire::Duration timeout);
+// the peer's reason. Frames of type `skip` (if set) are dropped (each recv waits up to timeout).
+Result<wire::Frame> expect(wire::Channel& ch, wire::MsgType want, wire::Duration timeout,
+                           std::optional<wire::MsgType> skip = std::nullopt);
 
 }  // namespace omx::migrate

@@ -54,6 +54,16 @@ Status Tracee::cont_syscall(int sig) {
   return ok_status();
 }
 
+Result<arch::Registers> Tracee::run_to_syscall_exit() {
+  OMX_TRY(cont_syscall(0));
+  for (;;) {
+    OMX_ASSIGN(StopEvent e, wait());
+    if (e.gone()) return make_error(ErrorCode::kVanished, "the task died in a system call", pid_);
+    if (e.kind == StopEvent::Kind::kSyscall) return get_regs();
+    OMX_TRY(cont_syscall(e.kind == StopEvent::Kind::kSignal ? e.sig : 0));
+  }
+}
+
 Status Tracee::listen() {
   if (ptrace(PTRACE_LISTEN, pid_, nullptr, nullptr) != 0)
     return sys_error("ptrace(LISTEN)", pid_);

@@ -62,6 +62,10 @@ class Tracee {
   Status cont(int sig = 0);
   // Resumes until the next syscall entry or exit (PTRACE_SYSCALL).
   Status cont_syscall(int sig = 0);
+  // From a seccomp stop (its call set up in the registers): lets the call run and returns the
+  // registers at its syscall-exit stop, where the task then is. Signals met on the way are
+  // passed on. kVanished if the task died meanwhile.
+  Result<arch::Registers> run_to_syscall_exit();
   Status listen();
   Status detach(int sig = 0);
   // Waits for the next stop or exit of this task (blocking, __WALL).

@@ -41,6 +41,7 @@ Result<nlohmann::json> ask(const nlohmann::json& req, const std::string& control
 Result<RunResult> relay_run(const std::string& host, uint16_t port, const wire::Key& key,
                             const RunAs& as, const std::vector<std::string>& argv,
                             milliseconds timeout, uint32_t self_node) {
+  timeout = std::clamp(timeout, milliseconds(0), milliseconds(kMaxTimeoutMs));
   const auto deadline = Clock::now() + timeout;
   const std::string where = fmt::format("omxd at {}:{}", host, port);
   // Refused here what the other side would refuse (a program missing here may exist there).
@@ -104,6 +105,14 @@ Result<NodeAddress> node_address(uint32_t node, const std::string& control) {
 Result<wire::Key> cluster_key(const std::string& control) {
   OMX_ASSIGN(auto reply, ask({{"op", "key"}}, control));
   return wire::Key::from_hex(reply.value("key", std::string()));
+}
+
+Result<RunResult> run_on(uint32_t node, const RunAs& as, const std::vector<std::string>& argv,
+                         milliseconds timeout, const std::string& control, const wire::Key* key) {
+  OMX_ASSIGN(NodeAddress where, node_address(node, control));
+  if (key) return relay_run(where.host, where.port, *key, as, argv, timeout);
+  OMX_ASSIGN(wire::Key k, cluster_key(control));
+  return relay_run(where.host, where.port, k, as, argv, timeout);
 }
 
 }  // namespace omx::relay

@@ -10,8 +10,9 @@
 // --user given by root).
 //
 // Bounds: the whole call (connect, handshake, the command, the reply) takes at most `timeout`
-// (plus a few ms); the command itself gets the timeout minus a margin for the reply (a quarter,
-// at most 1 s), so its timed-out result still comes back. Errors say which node and why:
+// (clamped to 0..kMaxTimeoutMs, one hour; plus a few ms); the command itself gets the timeout
+// minus a margin for the reply (a quarter, at most 1 s), so its timed-out result still comes
+// back. Errors say which node and why:
 // kTimeout / kSys (ECONNREFUSED, EHOSTUNREACH) when the node does not answer, kRefused when the
 // other omxd refused (command not allowed, a node without the relay feature), kProtocol for a
 // malformed answer.
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "relay/protocol.h"
 #include "relay/run_as.h"
 #include "wire/key.h"
 
@@ -49,5 +51,12 @@ struct NodeAddress {
 Result<NodeAddress> node_address(uint32_t node, const std::string& control = "");
 // The cluster key from omxd (op "key"; omxd gives it to root only: kRefused otherwise).
 Result<wire::Key> cluster_key(const std::string& control = "");
+
+// All of it in one call (root): relay_run to the node's omxd (this node's own too: then the
+// command talks to the omxd at `control` and omxd logs it like any other), with the key from
+// cluster_key() or `key` when given. Errors as above.
+Result<RunResult> run_on(uint32_t node, const RunAs& as, const std::vector<std::string>& argv,
+                         std::chrono::milliseconds timeout, const std::string& control = "",
+                         const wire::Key* key = nullptr);
 
 }  // namespace omx::relay

@@ -34,6 +34,7 @@ using std::chrono::milliseconds;
 // for the process to be gone (it may sit in an uninterruptible sleep).
 constexpr milliseconds kDrainGrace{200};
 constexpr milliseconds kKillGrace{2000};
+constexpr milliseconds kMaxRunTimeout{24 * 3600 * 1000};
 
 auto log() { return log::get("relay"); }
 
@@ -198,6 +199,78 @@ int decode_status(int status) {
   return -1;
 }
 
+// A started child: its pid, the read ends of its output pipes and of the set-up error pipe
+// (EOF there: exec succeeded), and a pidfd to wait for its exit in poll().
+struct Spawned {
+  pid_t pid = -1;
+  ScopedFd out, err, errp, pidfd;
+  int failure[2] = {0, 0};  // Stage and errno, when the child's set-up failed
+  size_t failure_len = 0;
+};
+
+Result<Spawned> spawn(const Prepared& p) {
+  Spawned c;
+  ScopedFd out_w, err_w, errp_w;
+  OMX_TRY(open_pipe(c.out, out_w));
+  OMX_TRY(open_pipe(c.err, err_w));
+  OMX_TRY(open_pipe(c.errp, errp_w));
+  c.pid = ::fork();
+  if (c.pid < 0) return sys_error("fork");
+  if (c.pid == 0) child_main(p, out_w.get(), err_w.get(), errp_w.get());
+  ::setpgid(c.pid, c.pid);  // also here: the timeout's kill must not miss a child not yet in its group
+  c.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0)));
+  return c;
+}
+
+// Reads the child's output until it exited and its pipes closed (or kDrainGrace after its
+// exit), killing its process group at the deadline (then waiting at most kKillGrace); sets
+// `status` to its wait status.
+Status collect(Spawned& c, Clock::time_point deadline, size_t max_output, RunResult& res,
+               int& status) {
+  Stream streams[2] = {{std::move(c.out), &res.out, &res.out_truncated},
+                       {std::move(c.err), &res.err, &res.err_truncated}};
+  bool exited = false;
+  std::optional<Clock::time_point> stop_reading;  // once exited (or killed): stop at this time
+  for (;;) {
+    auto now = Clock::now();
+    if (!exited && ::waitpid(c.pid, &status, WNOHANG) == c.pid) exited = true;
+    if (!exited && !res.timed_out && now >= deadline) {
+      ::kill(-c.pid, SIGKILL);
+      ::kill(c.pid, SIGKILL);
+      res.timed_out = true;
+      stop_reading = now + kKillGrace;
+    }
+    if (exited && !stop_reading) stop_reading = now + kDrainGrace;
+    bool open = streams[0].fd.valid() || streams[1].fd.valid() || c.errp.valid();
+    if ((exited && !open) || (stop_reading && now >= *stop_reading)) break;
+    auto until = stop_reading ? *stop_reading : deadline;
+    int wait_ms = static_cast<int>(std::max<int64_t>(
+        0, std::chrono::duration_cast<milliseconds>(until - now).count() + 1));
+    if (!c.pidfd.valid()) wait_ms = std::min(wait_ms, 20);  // no pidfd (old kernel): poll waitpid
+    pollfd pf[4];
+    nfds_t n = 0;
+    for (auto& s : streams)
+      if (s.fd.valid()) pf[n++] = {s.fd.get(), POLLIN, 0};
+    if (c.errp.valid()) pf[n++] = {c.errp.get(), POLLIN, 0};
+    if (!exited && c.pidfd.valid()) pf[n++] = {c.pidfd.get(), POLLIN, 0};
+    if (::poll(pf, n, wait_ms) < 0 && errno != EINTR) return sys_error("poll");
+    for (auto& s : streams)
+      if (s.fd.valid()) pump(s, max_output);
+    if (c.errp.valid()) {
+      ssize_t r = ::read(c.errp.get(), reinterpret_cast<char*>(c.failure) + c.failure_len,
+                         sizeof c.failure - c.failure_len);
+      if (r > 0) c.failure_len += static_cast<size_t>(r);
+      if (r == 0 || c.failure_len == sizeof c.failure) c.errp.reset();
+    }
+  }
+  if (!exited && ::waitpid(c.pid, &status, WNOHANG) != c.pid) {
+    // Waited kKillGrace after SIGKILL (an uninterruptible sleep): leave the zombie, not block.
+    log()->warn("run_as: pid {} did not die within {} ms of SIGKILL", c.pid, kKillGrace.count());
+    status = SIGKILL;  // reads as killed by SIGKILL
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 void set_omx_binary(std::string path) {
@@ -252,6 +325,7 @@ Result<std::string> resolve_command(const std::vector<std::string>& argv) {
 
 Result<RunResult> run_as(const RunAs& as, const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout, size_t max_output) {
+  timeout = std::clamp(timeout, milliseconds(0), kMaxRunTimeout);  // no overflow of the deadline
   const auto deadline = Clock::now() + timeout;
   struct sigaction chld{};
   ::sigaction(SIGCHLD, nullptr, &chld);
@@ -269,73 +343,15 @@ Result<RunResult> run_as(const RunAs& as, const std::vector<std::string>& argv,
   for (auto& e : p.env_store) p.envp.push_back(e.data());
   p.envp.push_back(nullptr);
 
-  ScopedFd out_r, out_w, err_r, err_w, errp_r, errp_w;
-  OMX_TRY(open_pipe(out_r, out_w));
-  OMX_TRY(open_pipe(err_r, err_w));
-  OMX_TRY(open_pipe(errp_r, errp_w));
-  pid_t pid = ::fork();
-  if (pid < 0) return sys_error("fork");
-  if (pid == 0) child_main(p, out_w.get(), err_w.get(), errp_w.get());
-  ::setpgid(pid, pid);  // also here: the timeout's kill must not miss a child not yet in its group
-  out_w.reset();
-  err_w.reset();
-  errp_w.reset();
-  ScopedFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-
+  OMX_ASSIGN(Spawned child, spawn(p));
   RunResult res;
-  Stream streams[2] = {{std::move(out_r), &res.out, &res.out_truncated},
-                       {std::move(err_r), &res.err, &res.err_truncated}};
-  int child_err[2] = {0, 0};
-  size_t child_err_len = 0;
-  bool exited = false, killed = false;
   int status = 0;
-  std::optional<Clock::time_point> stop_reading;  // once exited (or killed): stop at this time
-  for (;;) {
-    auto now = Clock::now();
-    if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
-    if (!exited && !killed && now >= deadline) {
-      ::kill(-pid, SIGKILL);
-      ::kill(pid, SIGKILL);
-      killed = res.timed_out = true;
-      stop_reading = now + kKillGrace;
-    }
-    if (exited && !stop_reading) stop_reading = now + kDrainGrace;
-    bool open = streams[0].fd.valid() || streams[1].fd.valid() || errp_r.valid();
-    if (exited && !open) break;
-    if (stop_reading && now >= *stop_reading) break;
-    auto until = stop_reading ? *stop_reading : deadline;
-    int wait_ms = static_cast<int>(std::max<int64_t>(
-        0, std::chrono::duration_cast<milliseconds>(until - now).count() + 1));
-    if (!pidfd.valid()) wait_ms = std::min(wait_ms, 20);  // no pidfd (old kernel): poll waitpid
-    pollfd pf[4];
-    nfds_t n = 0;
-    for (auto& s : streams)
-      if (s.fd.valid()) pf[n++] = {s.fd.get(), POLLIN, 0};
-    if (errp_r.valid()) pf[n++] = {errp_r.get(), POLLIN, 0};
-    if (!exited && pidfd.valid()) pf[n++] = {pidfd.get(), POLLIN, 0};
-    if (::poll(pf, n, wait_ms) < 0 && errno != EINTR) return sys_error("poll");
-    for (auto& s : streams)
-      if (s.fd.valid()) pump(s, max_output);
-    if (errp_r.valid()) {
-      ssize_t r = ::read(errp_r.get(), reinterpret_cast<char*>(child_err) + child_err_len,
-                         sizeof child_err - child_err_len);
-      if (r > 0) child_err_len += static_cast<size_t>(r);
-      if (r == 0 || child_err_len == sizeof child_err) errp_r.reset();
-    }
-  }
-  if (!exited) {  // waited kKillGrace after SIGKILL: leave the zombie rather than block
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      exited = true;
-    } else {
-      log()->warn("run_as: pid {} did not die within {} ms of SIGKILL", pid, kKillGrace.count());
-      status = SIGKILL;  // reads as killed by SIGKILL
-    }
-  }
-  if (child_err_len == sizeof child_err) {
-    auto stage = static_cast<Stage>(child_err[0]);
+  OMX_TRY(collect(child, deadline, max_output, res, status));
+  if (child.failure_len == sizeof child.failure) {
+    auto stage = static_cast<Stage>(child.failure[0]);
     return sys_error(fmt::format("{} ({} as uid {} gid {})", stage_name(stage), p.path, as.uid,
                                  as.gid),
-                     pid, child_err[1]);
+                     child.pid, child.failure[1]);
   }
   res.exit_code = decode_status(status);
   return res;

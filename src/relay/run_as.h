@@ -77,7 +77,7 @@ Result<std::string> omx_binary();
 // Use this omx binary from now on (an absolute path; empty: back to the search above).
 void set_omx_binary(std::string path);
 
-// Runs argv (whitelisted) as `as`, waits at most `timeout`. An error Result means the command
+// Runs argv (whitelisted) as `as`, waits at most `timeout` (clamped to 0..24 h). An error Result means the command
 // was not run (refused, or fork/pipe/credential setup failed, or exec failed); once it ran,
 // its outcome, whatever it is, is in RunResult.
 Result<RunResult> run_as(const RunAs& as, const std::vector<std::string>& argv,

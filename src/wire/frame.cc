@@ -30,6 +30,7 @@ const char* known_name(uint16_t type) {
     case MsgType::kBalancePolicy: return "balance-policy";
     case MsgType::kBalanceMove: return "balance-move";
     case MsgType::kBodyStats: return "body-stats";
+    case MsgType::kBodyNice: return "body-nice";
     case MsgType::kSyscallCancel: return "syscall-cancel";
     case MsgType::kStopped: return "stopped";
     case MsgType::kFdQuery: return "fd-query";

@@ -79,6 +79,7 @@ enum class MsgType : uint16_t {
   kBalancePolicy = 0x020c,    // home -> guest: automatic balancing on/off, lock (migrate/protocol.h)
   kBalanceMove = 0x020d,      // guest -> home: its balancer chose node u32 (reason string)
   kBodyStats = 0x020e,        // guest -> home: the body's CPU time and resident set (omx ps, mtop)
+  kBodyNice = 0x020f,         // home -> guest: the deputy's nice changed (renice): apply it to the body
   // 0x03xx syscall forwarding between remote body and deputy
   kSyscallRequest = 0x0301,
   kSyscallReply = 0x0302,

@@ -58,6 +58,8 @@ inline constexpr uint64_t kFeatureMfs = 1ull << 16;
 // The peer runs whitelisted commands for the session owner (kRelayRequest/kRelayReply,
 // src/relay/protocol.h): `omx on NODE`, the web dashboard.
 inline constexpr uint64_t kFeatureRelay = 1ull << 17;
+// On a migration session: the guest applies kBodyNice (migrate/protocol.h), so home may send it.
+inline constexpr uint64_t kFeatureBodyNice = 1ull << 18;
 
 // Transport bits this process offers (kFeatureAes256Gcm when the CPU has AES-NI).
 uint64_t local_transport_features();

@@ -2,7 +2,7 @@
 # in every node's mount namespace (not on the host). Through /mfs/N a node sees node N's files
 # at once (no cache): contents and size of a file written on the owner, appends from two nodes,
 # df of N's /, the usual file operations, N's permissions (nobody is refused), mosctl nomfs
-# (EACCES), a node that is gone (an error within 2 s, no hang), and the magic links here, home
+# (EACCES, also in a session already open: its open file and lookups), a node that is gone (an error within 2 s, no hang), and the magic links here, home
 # and selected, for an ordinary and for a migrated process (the deputy's forwarded readlink of
 # /mfs/here answers the node the body runs on); the client restarted after a crash, a stopped
 # client not hanging omxd, omx mfs umount and mount, a node cut off the network.
@@ -38,6 +38,31 @@ out=$(xt 1 5 cat /mfs/3/tmp/three 2>&1) && fail "read under nomfs: $out"
 xt 3 5 "$OMX" mosctl mfs
 out=$(xt 1 5 setpriv --reuid=65534 --regid=65534 --clear-groups cat /mfs/3/tmp/three) || true
 [ "$out" = three ] || fail "after mosctl mfs: '$out'"
+
+log "mosctl nomfs reaches a session already open: its open file and new lookups get EACCES"
+rm -f "$D/node1/tmp/nomfs.go" "$D/node1/tmp/nomfs.out"
+xt 1 30 python3 -c '
+import os, time
+f = os.open("/mfs/3/tmp/three", os.O_RDONLY)
+print("read", os.pread(f, 5, 0).decode().strip(), flush=True)
+while not os.path.exists("/tmp/nomfs.go"): time.sleep(0.02)
+for what, fn in (("pread", lambda: os.pread(f, 5, 0)), ("stat", lambda: os.stat("/mfs/3/tmp/three"))):
+    try:
+        fn(); print(what, "served", flush=True)
+    except OSError as e:
+        print(what, e.errno, flush=True)
+' > "$D/node1/tmp/nomfs.out" 2>&1 & held=$!
+for ((i = 0; i < 100; i++)); do grep -q '^read three' "$D/node1/tmp/nomfs.out" 2>/dev/null && break; sleep 0.05; done
+grep -q '^read three' "$D/node1/tmp/nomfs.out" || fail "the held open did not read: $(cat "$D/node1/tmp/nomfs.out")"
+xt 3 5 "$OMX" mosctl nomfs
+touch "$D/node1/tmp/nomfs.go"
+wait $held || true
+[ "$(grep -E '^(pread|stat) ' "$D/node1/tmp/nomfs.out" | tr '\n' ' ')" = "pread 13 stat 13 " ] ||
+  fail "after mosctl nomfs, the open session: $(cat "$D/node1/tmp/nomfs.out")"
+grep -q 'mosctl nomfs: [1-9][0-9]* running session' "$D/node3/omxd.log" || fail "node 3 told no open session"
+xt 3 5 "$OMX" mosctl mfs
+out=$(xt 1 5 cat /mfs/3/tmp/three) || true
+[ "$out" = three ] || fail "after mosctl mfs again: '$out'"
 
 log "written on node 1, read through /mfs/1 on node 2 at once"
 for i in $(seq 20); do

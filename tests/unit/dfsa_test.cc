@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include "mfs/path_resolver.h"
 #include "migrate/dfsa_paths.h"
 #include "migrate/fd_table.h"
 
@@ -20,6 +22,67 @@ TEST(DfsaPaths, NormalizesLexically) {
   EXPECT_FALSE(normalize_path(""));
   EXPECT_FALSE(normalize_path("/a/../etc/passwd"));
   EXPECT_EQ(*normalize_path("/a/..b/c"), "/a/..b/c");  // not a `..` component
+}
+
+TEST(DfsaPaths, MfsOfThisNodeIsLocal) {
+  auto x = [](std::string_view p, std::string_view mount = "/mfs", uint32_t here = 2) -> std::string {
+    auto off = mfs_local_offset(p, mount, here);
+    return off ? std::string(p.substr(*off)) : "(home)";
+  };
+  EXPECT_EQ(x("/mfs/2/tmp/x"), "/tmp/x");
+  EXPECT_EQ(x("/mfs/here/tmp/x"), "/tmp/x");
+  EXPECT_EQ(x("//mfs/./2//tmp/x"), "//tmp/x");  // the rest of the raw string, still absolute
+  EXPECT_EQ(x("/mfs/2/"), "/");
+  EXPECT_EQ(x("/mfs/2"), "(home)");             // nothing to point at
+  EXPECT_EQ(x("/mfs/1/tmp/x"), "(home)");       // another node
+  EXPECT_EQ(x("/mfs/02/tmp/x"), "(home)");
+  EXPECT_EQ(x("/mfs/22/tmp/x"), "(home)");
+  EXPECT_EQ(x("/mfs/home/tmp/x"), "(home)");    // home is never where a guest runs
+  EXPECT_EQ(x("/mfs/magic/tmp/x"), "(home)");
+  EXPECT_EQ(x("/mfs/2/tmp/../etc/passwd"), "(home)");
+  EXPECT_EQ(x("/mfs/2/proc/self/maps"), "(home)");  // excluded by the /mfs server
+  EXPECT_EQ(x("/mfs/2/dev/null"), "(home)");
+  EXPECT_EQ(x("/mfs/2/sys"), "(home)");
+  EXPECT_EQ(x("/mfs/2/mfs/1/x"), "(home)");     // the node's own /mfs shows empty
+  EXPECT_EQ(x("/mfs/2/process"), "/process");
+  EXPECT_EQ(x("/mfsx/2/tmp/x"), "(home)");
+  EXPECT_EQ(x("mfs/2/tmp/x"), "(home)");
+  EXPECT_EQ(x("/cluster/fs/3/a", "/cluster/fs/", 3), "/a");
+  EXPECT_EQ(x("/mfs/2/tmp/x", ""), "(home)");  // no /mfs at home
+  EXPECT_EQ(x("/tmp/x", "/"), "(home)");
+}
+
+// DFSA checks a local /mfs path with the server's resolver, walking without symlinks (the FUSE
+// client would resolve them on the caller's node).
+TEST(DfsaPaths, ResolverWithoutSymlinks) {
+  char tmpl[] = "/tmp/omx-dfsa-resolver.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string d = tmpl;
+  ASSERT_EQ(::mkdir((d + "/real").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink("real", (d + "/link").c_str()), 0);
+  auto strict = mfs::PathResolver::open(d, /*no_symlinks=*/true);
+  auto plain = mfs::PathResolver::open(d);
+  ASSERT_TRUE(strict.ok() && plain.ok());
+  mfs::Located at;
+  EXPECT_EQ(strict->locate("/real/x", at), 0);
+  EXPECT_EQ(at.name, "x");
+  EXPECT_NE(strict->locate("/link/x", at), 0);  // a symlink on the way
+  EXPECT_EQ(plain->locate("/link/x", at), 0);   // the server's own walk follows it
+  EXPECT_NE(strict->locate("/proc/self", at), 0);
+  ::rmdir((d + "/real").c_str());
+  ::unlink((d + "/link").c_str());
+  ::rmdir(d.c_str());
+}
+
+TEST(DfsaPaths, PromotionThroughMfs) {
+  FdInfo i;
+  i.fd = 3;
+  i.path = "/mfs/2/tmp/in";
+  i.mode = S_IFREG | 0644;
+  EXPECT_NE(promotion_refusal(i, {"/srv/shared"}), "");
+  EXPECT_EQ(promotion_refusal(i, {"/srv/shared"}, true), "");
+  i.shared = true;
+  EXPECT_NE(promotion_refusal(i, {}, true), "");
 }
 
 TEST(DfsaPaths, UnderAtComponentBoundaries) {

@@ -90,6 +90,27 @@ TEST(OfferCodec, SharedDirsAreOptionalAndChecked) {
   EXPECT_FALSE(decode_offer(b).ok());
 }
 
+TEST(OfferCodec, MfsMountFollowsSharedDirs) {
+  Offer o = offer_for(1000, 1000, {24});
+  o.mfs_mount = "/mfs";  // with no shared dirs: a zero count, then the mount
+  auto d = decode_offer(encode(o));
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_TRUE(d->shared_dirs.empty());
+  EXPECT_EQ(d->mfs_mount, "/mfs");
+  o.shared_dirs = {"/srv/shared"};
+  d = decode_offer(encode(o));
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(d->shared_dirs, o.shared_dirs);
+  EXPECT_EQ(d->mfs_mount, "/mfs");
+  o.mfs_mount = "mfs";
+  EXPECT_FALSE(decode_offer(encode(o)).ok());
+  // A zero count with nothing after it is still malformed.
+  Offer none = offer_for(1000, 1000, {24});
+  std::vector<uint8_t> b = encode(none);
+  for (int i = 0; i < 4; ++i) b.push_back(0);
+  EXPECT_FALSE(decode_offer(b).ok());
+}
+
 TEST(FdInfoCodec, RoundTripsAndRejectsBadOnes) {
   FdInfo i;
   i.fd = 3;

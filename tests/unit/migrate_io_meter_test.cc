@@ -130,5 +130,21 @@ TEST(BodyStats, MalformedPayloadsAreRefused) {
   EXPECT_FALSE(decode_body_stats(encode(BodyStats{1, 2, 1001, 0, 0, 0})).ok());  // above 100 %
 }
 
+// kBodyNice (renice at home reaching the body): -20..19 round-trip; anything else is refused.
+TEST(BodyNice, RoundTripsAndRefusesMalformed) {
+  for (int nice : {-20, -1, 0, 7, 19}) {
+    auto d = decode_body_nice(encode_body_nice(nice));
+    ASSERT_TRUE(d.ok()) << d.error().message();
+    EXPECT_EQ(*d, nice);
+  }
+  EXPECT_FALSE(decode_body_nice(encode_body_nice(20)).ok());
+  EXPECT_FALSE(decode_body_nice(encode_body_nice(-21)).ok());
+  auto b = encode_body_nice(5);
+  for (size_t n = 0; n < b.size(); ++n)
+    EXPECT_FALSE(decode_body_nice(std::span<const uint8_t>(b.data(), n)).ok()) << n;
+  b.push_back(0);
+  EXPECT_FALSE(decode_body_nice(b).ok());
+}
+
 }  // namespace
 }  // namespace omx::migrate

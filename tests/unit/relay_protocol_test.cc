@@ -31,28 +31,26 @@ TEST(RelayProtocol, ReplyRoundTrip) {
   }
 }
 
+// Every proper prefix of `full`, and `full` plus one byte, fails to decode with kProtocol.
+template <typename Decode>
+void expect_only_exact_length(std::vector<uint8_t> full, Decode decode, const char* what) {
+  for (size_t n = 0; n < full.size(); ++n) {
+    auto d = decode(prefix(full, n));
+    ASSERT_FALSE(d.ok()) << what << " cut at " << n;
+    EXPECT_EQ(d.error().code, ErrorCode::kProtocol);
+  }
+  full.push_back(0);
+  EXPECT_FALSE(decode(full).ok()) << what << " with a trailing byte";
+}
+
 TEST(RelayProtocol, EveryTruncationAndTrailingByteIsRejected) {
-  auto q = encode_request({1000, {"kill", "-STOP", "123"}});
-  for (size_t n = 0; n < q.size(); ++n) {
-    auto d = decode_request(prefix(q, n));
-    ASSERT_FALSE(d.ok()) << "request cut at " << n;
-    EXPECT_EQ(d.error().code, ErrorCode::kProtocol);
-  }
-  q.push_back(0);
-  EXPECT_FALSE(decode_request(q).ok());
-
-  auto r = encode_reply({3, "some output", "an error", false, false, false});
-  for (size_t n = 0; n < r.size(); ++n) {
-    auto d = decode_reply(prefix(r, n));
-    ASSERT_FALSE(d.ok()) << "reply cut at " << n;
-    EXPECT_EQ(d.error().code, ErrorCode::kProtocol);
-  }
-  r.push_back(0);
-  EXPECT_FALSE(decode_reply(r).ok());
-
-  auto e = encode_refusal("not allowed");
-  for (size_t n = 0; n < e.size(); ++n) EXPECT_FALSE(decode_refusal(prefix(e, n)).ok()) << n;
-  auto why = decode_refusal(e);
+  expect_only_exact_length(encode_request({1000, {"kill", "-STOP", "123"}}),
+                           [](auto b) { return decode_request(b); }, "request");
+  expect_only_exact_length(encode_reply({3, "some output", "an error", false, false, false}),
+                           [](auto b) { return decode_reply(b); }, "reply");
+  expect_only_exact_length(encode_refusal("not allowed"),
+                           [](auto b) { return decode_refusal(b); }, "refusal");
+  auto why = decode_refusal(encode_refusal("not allowed"));
   ASSERT_TRUE(why.ok());
   EXPECT_EQ(*why, "not allowed");
 }

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "relay/run_as.h"
+#include "relay_test_util.h"
 
 namespace omx::relay {
 namespace {
@@ -36,31 +37,16 @@ void need_root() {
   }
 }
 
-// A directory everyone may read, holding a stand-in `omx` script.
+// Each case's stand-in `omx` subcommand does what the case needs.
 class FakeOmx : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/omx-run-as-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    ::chmod(dir_.c_str(), 0755);
-    std::ofstream(dir_ + "/omx") << "#!/bin/sh\n"
-                                    "case \"$1\" in\n"
-                                    "  ps) id -u; id -g; id -G; pwd ;;\n"
-                                    "  status) sleep 30 ;;\n"
-                                    "  showmap) echo $$; sleep 30 & echo started ;;\n"
-                                    "  mps) head -c 3000000 /dev/zero; echo err >&2 ;;\n"
-                                    "  where) echo \"$2\" >&2; exit 7 ;;\n"
-                                    "  lock) kill -TERM $$ ;;\n"
-                                    "esac\n";
-    ::chmod((dir_ + "/omx").c_str(), 0755);
-    set_omx_binary(dir_ + "/omx");
-  }
-  void TearDown() override {
-    set_omx_binary("");
-    std::filesystem::remove_all(dir_);
-  }
-  std::string dir_;
+  FakeOmxBinary omx_{"  ps) id -u; id -g; id -G; pwd ;;\n"
+                     "  status) sleep 30 ;;\n"
+                     "  showmap) echo $$; sleep 30 & echo started ;;\n"
+                     "  mps) head -c 3000000 /dev/zero; echo err >&2 ;;\n"
+                     "  where) echo \"$2\" >&2; exit 7 ;;\n"
+                     "  lock) kill -TERM $$ ;;\n"};
+  const std::string& dir_ = omx_.dir();
 };
 
 TEST(RunAsWhitelist, RefusesEverythingElseWithoutRunningIt) {
