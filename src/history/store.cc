@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS proc_snapshots(
 CREATE TABLE IF NOT EXISTS marks(
   id INTEGER PRIMARY KEY, t INTEGER NOT NULL, label TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS marks_t ON marks(t);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS node_minutes(
   m INTEGER NOT NULL, node INTEGER NOT NULL,
   n INTEGER, up_sum REAL, up_n INTEGER, load_sum REAL, load_n INTEGER,
@@ -150,6 +151,9 @@ Status Store::prepare_schema() {
                               "omx that wrote it, or another file", version, kSchemaVersion));
   if (readonly_) {
     if (version == 0) return refuse("empty: no collector has written to it yet");
+    // The retention the collector last pruned with (prune_locked writes it).
+    OMX_ASSIGN(int64_t kept, query_int(db_, path_, "SELECT value FROM meta WHERE key='retention_ms'"));
+    if (kept > 0) retention_ = std::chrono::milliseconds(kept);
     return ok_status();
   }
   OMX_TRY(exec(db_, path_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"));
@@ -330,8 +334,9 @@ Status Store::prune_locked(int64_t now_ms) {
       "body IS NULL;"
       "DELETE FROM samples WHERE t<{0}; DELETE FROM node_samples WHERE t<{0};"
       "DELETE FROM proc_snapshots WHERE t<{0}; DELETE FROM marks WHERE t<{0};"
-      "DELETE FROM node_minutes WHERE (m+1)*{1}<={0}; DELETE FROM cluster_minutes WHERE (m+1)*{1}<={0}",
-      cutoff, kMinuteMs);
+      "DELETE FROM node_minutes WHERE (m+1)*{1}<={0}; DELETE FROM cluster_minutes WHERE (m+1)*{1}<={0};"
+      "INSERT OR REPLACE INTO meta VALUES('retention_ms', {2})",
+      cutoff, kMinuteMs, retention_.count());
   Status st = exec(db_, path_, sql.c_str());
   if (st.ok() && cutoff > 0 && cutoff % kMinuteMs != 0) st = rebuild_minute(cutoff / kMinuteMs);
   if (st.ok()) st = exec(db_, path_, "COMMIT");

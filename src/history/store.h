@@ -13,6 +13,7 @@
 //   proc_snapshots(t PRIMARY KEY, count, body)  -- the Processes object (without "time") as
 //       zstd-compressed JSON; body NULL = identical to the previous snapshot (idle clusters)
 //   marks(id, t, label)  -- index on t
+//   meta(key, value)  -- 'retention_ms': the retention the collector prunes with (for readers)
 //   node_minutes(m, node, n, up_sum, up_n, load_sum, load_n, mem_used_sum, ...), cluster_minutes(m,
 //       ...)  -- per-minute sums and counts (m = t / 60000), rebuilt from the raw rows of that minute
 //       on every record() and prune(); load() reads them for whole minutes when its buckets are
@@ -68,7 +69,8 @@ class Store {
   // Opens (creating when missing) the database at `path` for reading and writing.
   static Result<std::unique_ptr<Store>> open(const std::string& path,
                                              std::chrono::milliseconds retention = kDefaultRetention);
-  // Opens an existing database read-only (the CLI's load/procs/info); never creates a file.
+  // Opens an existing database read-only (the CLI's load/procs/info); never creates a file. Its
+  // retention() is the one the collector last pruned with.
   static Result<std::unique_ptr<Store>> open_readonly(const std::string& path);
   ~Store();
   Store(const Store&) = delete;

@@ -377,11 +377,11 @@ TEST(HistoryStore, RecordPrunesByItself) {
 TEST(HistoryStore, ReopenPersists) {
   TempDir d;
   {
-    auto s = open_ok(d.file("h.db"));
+    auto s = open_ok(d.file("h.db"), milliseconds(3'600'000));
     ASSERT_TRUE(s->record(kT0, cluster_of({node(4, true, 40, 1, 2)}), procs_of({{1, "x"}})).ok());
     ASSERT_TRUE(s->add_mark(kT0, "m").ok());
   }
-  auto s = open_ok(d.file("h.db"));
+  auto s = open_ok(d.file("h.db"), milliseconds(3'600'000));
   EXPECT_EQ(s->info()["samples"], 1);
   ASSERT_TRUE(s->processes_at(kT0).ok());
   // The first record after reopening stores its own body even when it equals the last one.
@@ -390,6 +390,7 @@ TEST(HistoryStore, ReopenPersists) {
   auto ro = Store::open_readonly(d.file("h.db"));
   ASSERT_TRUE(ro.ok()) << ro.error().message();
   EXPECT_EQ((*ro)->info()["samples"], 2);
+  EXPECT_EQ((*ro)->info()["retention_ms"], 3'600'000);  // the collector's, not the default
   EXPECT_FALSE((*ro)->add_mark(kT0, "x").ok());
   auto r = (*ro)->load({kT0, kT0 + 1000, std::nullopt, 2});
   ASSERT_TRUE(r.ok());
