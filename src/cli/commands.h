@@ -56,5 +56,6 @@ int cmd_mosmon(const Args& args);   // cmd_mosmon.cc: openMosix mosmon, the bar-
 int cmd_status(const Args& args);   // cmd_status.cc: omx status, a one-screen cluster summary
 int cmd_mfs(const Args& args);      // cmd_mfs.cc: omx mfs serve|mount|umount|status (/mfs)
 int cmd_select(const Args& args);   // cmd_mfs.cc: omx select NODE [PID] (/mfs/selected)
+int cmd_history(const Args& args);  // cmd_history.cc: omx history load|procs|mark|info
 
 }  // namespace omx::cli

@@ -53,6 +53,7 @@ const Command kCommands[] = {
     {"mtop", "mtop", cmd_mtop, "top with a NODE column (openMosix mtop)"},
     {"mfs", nullptr, cmd_mfs, "the /mfs cluster file system: serve|mount|umount|status"},
     {"select", nullptr, cmd_select, "choose the node /mfs/selected names for a process"},
+    {"history", nullptr, cmd_history, "load, memory and processes over time, from the collector's records"},
 };
 
 void usage(FILE* out) {
