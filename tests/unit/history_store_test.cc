@@ -55,6 +55,15 @@ json procs_of(std::vector<std::pair<int, std::string>> ps) {
   return {{"time", 0}, {"processes", a}, {"errors", json::array()}};
 }
 
+// Runs SQL on the file with SQLite directly (behind the Store's back).
+bool raw_sql(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  bool ok = sqlite3_open(path.c_str(), &db) == SQLITE_OK &&
+            sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(db);
+  return ok;
+}
+
 std::unique_ptr<Store> open_ok(const std::string& path, milliseconds retention = kDefaultRetention) {
   auto s = Store::open(path, retention);
   EXPECT_TRUE(s.ok()) << s.error().message();
@@ -400,10 +409,7 @@ TEST(HistoryStore, ReopenPersists) {
 TEST(HistoryStore, NewerSchemaRefused) {
   TempDir d;
   { open_ok(d.file("h.db")); }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(d.file("h.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_TRUE(raw_sql(d.file("h.db"), "PRAGMA user_version=99"));
   auto s = Store::open(d.file("h.db"));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::kInvalid);
@@ -413,10 +419,7 @@ TEST(HistoryStore, NewerSchemaRefused) {
 
 TEST(HistoryStore, ForeignDatabaseRefused) {
   TempDir d;
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(d.file("other.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_TRUE(raw_sql(d.file("other.db"), "CREATE TABLE t(x)"));
   auto s = Store::open(d.file("other.db"));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message().find("not an omx history database"), std::string::npos) << s.error().message();
