@@ -7,6 +7,7 @@
 // Threading: start(), stop() and stats() may be called from any thread; the snapshot functions
 // run on the collector's own thread, one at a time. stop() wakes the thread at once (condition
 // variable), waits for a snapshot in progress to finish, and is idempotent; the destructor stops.
+// The Store must outlive the Collector.
 #pragma once
 
 #include <chrono>
