@@ -1,6 +1,7 @@
 #include "history/store.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -74,6 +75,16 @@ Result<std::string> decompress(std::string_view in, const std::string& path) {
   return out;
 }
 
+// "file:PATH?immutable=1" with PATH escaped for a URI.
+std::string immutable_uri(const std::string& path) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '?' || c == '#' || c == '%') uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    else uri += c;
+  }
+  return uri + "?immutable=1";
+}
+
 // A Node object's stored figures.
 struct NodeRow {
   int64_t node = 0;
@@ -121,18 +132,29 @@ Result<std::unique_ptr<Store>> Store::open_readonly(const std::string& path) {
 
 Result<std::unique_ptr<Store>> Store::open_impl(const std::string& path,
                                                 std::chrono::milliseconds retention, bool readonly) {
-  sqlite3* db = nullptr;
-  int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-              SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    Error e = db_error(db, path, "cannot open");
-    sqlite3_close_v2(db);
-    return e;
-  }
-  sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<Store> s(new Store(db, path, retention, readonly));
-  OMX_TRY(s->prepare_schema());
+  auto attempt = [&](bool immutable) -> Result<std::unique_ptr<Store>> {
+    sqlite3* db = nullptr;
+    int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0);
+    std::string name = immutable ? immutable_uri(path) : path;
+    if (sqlite3_open_v2(name.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+      Error e = db_error(db, path, "cannot open");
+      sqlite3_close_v2(db);
+      return e;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 5000);
+    std::unique_ptr<Store> s(new Store(db, path, retention, readonly));
+    OMX_TRY(s->prepare_schema());
+    return s;
+  };
+  auto s = attempt(false);
+  // A reader without write access to the directory cannot create the WAL index (-shm) of a
+  // database no one has open (SQLITE_READONLY_CANTINIT). No -shm means no writer, so the file
+  // cannot change under us: read it as immutable.
+  if (!s.ok() && readonly && s.error().what.find("readonly database") != std::string::npos &&
+      ::access((path + "-shm").c_str(), F_OK) != 0)
+    return attempt(true);
   return s;
 }
 

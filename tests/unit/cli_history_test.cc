@@ -207,6 +207,25 @@ TEST_F(HistoryCli, UsageErrorsAreOneLineExit2) {
   EXPECT_NE(out_.find("--points"), std::string::npos);
 }
 
+// A user without write access to the directory reads a database no one has open (no -shm to
+// share: read as immutable) and may not mark it (exit 3).
+TEST_F(HistoryCli, ReadableByOtherUsers) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run omx as another user";
+  if (std::system("command -v setpriv >/dev/null") != 0) GTEST_SKIP() << "no setpriv";
+  std::filesystem::permissions(dir_, std::filesystem::perms(0755));
+  std::filesystem::permissions(db_, std::filesystem::perms(0644));
+  ASSERT_FALSE(std::filesystem::exists(db_ + "-shm"));
+  const std::string as_nobody = "--reuid=65534 --regid=65534 --clear-groups ";
+  std::string saved = omx_;
+  omx_ = "setpriv " + as_nobody + omx_;
+  EXPECT_EQ(run("history --db " + db_ + " info --json"), 0) << err_;
+  EXPECT_EQ(json::parse(out_.empty() ? "{}" : out_).value("samples", 0), 181);
+  EXPECT_EQ(run("history --db " + db_ + " procs --at now --json"), 0) << err_;
+  EXPECT_EQ(run("history --db " + db_ + " mark x"), 3) << err_;
+  EXPECT_EQ(lines(err_), 1u) << err_;
+  omx_ = saved;
+}
+
 TEST_F(HistoryCli, BadDatabaseIsOneLineExit1) {
   std::ofstream(dir_ + "/junk.db") << std::string(5000, 'j');
   EXPECT_EQ(run("history --db " + dir_ + "/junk.db info"), 1);
