@@ -89,7 +89,8 @@ class Store {
   // values are bucket averages, null where the bucket holds no sample (per node: load and memory
   // average the samples where it was up, null when it was down throughout; "up" is the share of
   // its samples it was up). Cluster: load and memory summed over the nodes up in each sample, then
-  // averaged; its "up" is the share of nodes up. Needs from < to and points in 2..2000.
+  // averaged; its "up" is the share of nodes up. Needs 0 <= from < to and points in 2..2000
+  // (else kInvalid).
   Result<nlohmann::json> load(const LoadQuery& q) const;
   // The Processes object of the latest snapshot at or before t_ms; its "time" is the snapshot's.
   // kRefused when there is none.
