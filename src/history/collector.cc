@@ -66,7 +66,10 @@ void Collector::sample_once() {
     return;
   }
   nlohmann::json procs = nullptr;
-  if (processes_snapshot_) {
+  auto now = std::chrono::steady_clock::now();
+  bool want_procs = !last_processes_ || now - *last_processes_ >= process_interval_;
+  if (processes_snapshot_ && want_procs) {
+    last_processes_ = now;
     auto p = processes_snapshot_();
     if (p.ok()) procs = std::move(*p);
     else fail("processes snapshot: " + p.error().message());

@@ -7,6 +7,7 @@
 // Threading: start(), stop() and stats() may be called from any thread; the snapshot functions
 // run on the collector's own thread, one at a time. stop() wakes the thread at once (condition
 // variable), waits for a snapshot in progress to finish, and is idempotent; the destructor stops.
+// The Store must outlive the Collector.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -33,6 +35,11 @@ class Collector {
   ~Collector();
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
+
+  // Takes the process list only every `every` (default: every sample). Process lists are the
+  // bulk of the database (a few KiB compressed per snapshot of ~100 processes, when they change),
+  // so a 1-s collector may want them every 5-10 s. Call before start().
+  void set_process_interval(std::chrono::milliseconds every) { process_interval_ = every; }
 
   // Starts the thread (the first sample is taken at once); a second start() does nothing.
   void start();
@@ -54,6 +61,8 @@ class Collector {
   Store& store_;
   std::chrono::milliseconds interval_;
   Snapshot cluster_snapshot_, processes_snapshot_;
+  std::chrono::milliseconds process_interval_{0};
+  std::optional<std::chrono::steady_clock::time_point> last_processes_;  // collector thread only
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

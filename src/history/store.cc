@@ -1,6 +1,7 @@
 #include "history/store.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -32,6 +33,16 @@ CREATE TABLE IF NOT EXISTS proc_snapshots(
 CREATE TABLE IF NOT EXISTS marks(
   id INTEGER PRIMARY KEY, t INTEGER NOT NULL, label TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS marks_t ON marks(t);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS node_minutes(
+  m INTEGER NOT NULL, node INTEGER NOT NULL,
+  n INTEGER, up_sum REAL, up_n INTEGER, load_sum REAL, load_n INTEGER,
+  mem_used_sum REAL, mem_used_n INTEGER, mem_total_sum REAL, mem_total_n INTEGER,
+  PRIMARY KEY (m, node)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cluster_minutes(
+  m INTEGER PRIMARY KEY,
+  n INTEGER, up_sum REAL, up_n INTEGER, load_sum REAL, load_n INTEGER,
+  mem_used_sum REAL, mem_used_n INTEGER, mem_total_sum REAL, mem_total_n INTEGER);
 )sql";
 
 int64_t int_or(const json& o, const char* key, int64_t dflt) {
@@ -64,6 +75,16 @@ Result<std::string> decompress(std::string_view in, const std::string& path) {
   return out;
 }
 
+// "file:PATH?immutable=1" with PATH escaped for a URI.
+std::string immutable_uri(const std::string& path) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '?' || c == '#' || c == '%') uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    else uri += c;
+  }
+  return uri + "?immutable=1";
+}
+
 // A Node object's stored figures.
 struct NodeRow {
   int64_t node = 0;
@@ -92,27 +113,6 @@ void bind_opt(Stmt& s, int i, const std::optional<int64_t>& v) {
   else s.bind_null(i);
 }
 
-json value_or_null(const Stmt& s, int col) { return s.is_null(col) ? json(nullptr) : json(s.f64(col)); }
-
-// One Series with `buckets` null entries and the bucket start times.
-json empty_series(int64_t from, int64_t step, int64_t buckets) {
-  json s;
-  s["t"] = json::array();
-  for (int64_t b = 0; b < buckets; ++b) s["t"].push_back(from + b * step);
-  for (const char* k : {"load", "mem_used", "mem_total", "up"}) s[k] = json::array();
-  for (const char* k : {"load", "mem_used", "mem_total", "up"})
-    for (int64_t b = 0; b < buckets; ++b) s[k].push_back(nullptr);
-  return s;
-}
-
-// Fills series[k][b] from columns 2.. of an aggregate row: load, mem_used, mem_total, up.
-void put_bucket(json& series, const Stmt& s, int64_t b) {
-  series["load"][b] = value_or_null(s, 2);
-  series["mem_used"][b] = value_or_null(s, 3);
-  series["mem_total"][b] = value_or_null(s, 4);
-  series["up"][b] = value_or_null(s, 5);
-}
-
 }  // namespace
 
 Store::Store(sqlite3* db, std::string path, std::chrono::milliseconds retention, bool readonly)
@@ -132,18 +132,29 @@ Result<std::unique_ptr<Store>> Store::open_readonly(const std::string& path) {
 
 Result<std::unique_ptr<Store>> Store::open_impl(const std::string& path,
                                                 std::chrono::milliseconds retention, bool readonly) {
-  sqlite3* db = nullptr;
-  int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-              SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    Error e = db_error(db, path, "cannot open");
-    sqlite3_close_v2(db);
-    return e;
-  }
-  sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<Store> s(new Store(db, path, retention, readonly));
-  OMX_TRY(s->prepare_schema());
+  auto attempt = [&](bool immutable) -> Result<std::unique_ptr<Store>> {
+    sqlite3* db = nullptr;
+    int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0);
+    std::string name = immutable ? immutable_uri(path) : path;
+    if (sqlite3_open_v2(name.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+      Error e = db_error(db, path, "cannot open");
+      sqlite3_close_v2(db);
+      return e;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 5000);
+    std::unique_ptr<Store> s(new Store(db, path, retention, readonly));
+    OMX_TRY(s->prepare_schema());
+    return s;
+  };
+  auto s = attempt(false);
+  // A reader without write access to the directory cannot create the WAL index (-shm) of a
+  // database no one has open (SQLITE_READONLY_CANTINIT). No -shm means no writer, so the file
+  // cannot change under us: read it as immutable.
+  if (!s.ok() && readonly && s.error().what.find("readonly database") != std::string::npos &&
+      ::access((path + "-shm").c_str(), F_OK) != 0)
+    return attempt(true);
   return s;
 }
 
@@ -162,6 +173,9 @@ Status Store::prepare_schema() {
                               "omx that wrote it, or another file", version, kSchemaVersion));
   if (readonly_) {
     if (version == 0) return refuse("empty: no collector has written to it yet");
+    // The retention the collector last pruned with (prune_locked writes it).
+    OMX_ASSIGN(int64_t kept, query_int(db_, path_, "SELECT value FROM meta WHERE key='retention_ms'"));
+    if (kept > 0) retention_ = std::chrono::milliseconds(kept);
     return ok_status();
   }
   OMX_TRY(exec(db_, path_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"));
@@ -203,8 +217,13 @@ Status Store::record_locked(int64_t t, const json& cluster, const json& processe
   OMX_ASSIGN(Stmt ins, Stmt::prepare(db_, path_,
       "INSERT OR REPLACE INTO node_samples(t,node,up,load,speed,ncpus,mem_used,mem_total,guests,"
       "local_procs) VALUES(?,?,?,?,?,?,?,?,?,?)"));
-  OMX_ASSIGN(Stmt del, Stmt::prepare(db_, path_, "DELETE FROM node_samples WHERE t=?"));
-  OMX_TRY(del.bind(1, t).run());
+  // Appending (the collector's case) adds to the minute's sums; anything else rebuilds the minute.
+  OMX_ASSIGN(int64_t newest, query_int(db_, path_, "SELECT COALESCE(MAX(t), -1) FROM samples"));
+  bool append = t > newest;
+  if (!append) {
+    OMX_ASSIGN(Stmt del, Stmt::prepare(db_, path_, "DELETE FROM node_samples WHERE t=?"));
+    OMX_TRY(del.bind(1, t).run());
+  }
   for (const json& n : cluster["nodes"]) {
     if (!n.is_object()) continue;
     NodeRow r = node_row(n);
@@ -225,10 +244,13 @@ Status Store::record_locked(int64_t t, const json& cluster, const json& processe
     bind_opt(ins, 9, r.guests);
     bind_opt(ins, 10, r.local_procs);
     OMX_TRY(ins.run());
+    if (append) OMX_TRY(add_to_minute(t, r.node, r.up, r.load, r.mem_used, r.mem_total));
   }
   OMX_ASSIGN(Stmt s, Stmt::prepare(db_, path_,
       "INSERT OR REPLACE INTO samples(t,nodes,nodes_up,load,mem_used,mem_total) VALUES(?,?,?,?,?,?)"));
   OMX_TRY(s.bind(1, t).bind(2, nodes).bind(3, up).bind(4, load).bind(5, mem_used).bind(6, mem_total).run());
+  if (append) OMX_TRY(add_to_cluster_minute(t, nodes, up, load, mem_used, mem_total));
+  else OMX_TRY(rebuild_minute(t / kMinuteMs));
   if (processes.is_null()) return ok_status();
 
   json body = processes;
@@ -289,66 +311,6 @@ json Store::info() const {
   return j;
 }
 
-Result<json> Store::load(const LoadQuery& q) const {
-  if (q.from_ms >= q.to_ms)
-    return make_error(ErrorCode::kInvalid, fmt::format("history: 'from' ({}) must be before 'to' ({})", q.from_ms, q.to_ms));
-  if (q.points < kMinPoints || q.points > kMaxPoints)
-    return make_error(ErrorCode::kInvalid, fmt::format("history: points must be {}..{}, not {}", kMinPoints, kMaxPoints, q.points));
-  // [from, to] inclusive in buckets of `step`: at most `points` of them.
-  int64_t span = q.to_ms - q.from_ms + 1;
-  int64_t step = (span + q.points - 1) / q.points;
-  int64_t buckets = (span + step - 1) / step;
-  json out = {{"from", q.from_ms}, {"to", q.to_ms}, {"step_ms", step}, {"nodes", json::array()},
-              {"marks", json::array()}};
-  std::lock_guard lk(mu_);
-
-  std::string node_sql =
-      "SELECT node, (t-?1)/?3 AS b, AVG(CASE WHEN up THEN load END), AVG(CASE WHEN up THEN "
-      "mem_used END), AVG(CASE WHEN up THEN mem_total END), AVG(up) FROM node_samples WHERE t "
-      "BETWEEN ?1 AND ?2";
-  node_sql += q.node ? " AND node=?4" : "";
-  node_sql += " GROUP BY node, b ORDER BY node, b";
-  OMX_ASSIGN(Stmt ns, Stmt::prepare(db_, path_, node_sql));
-  ns.bind(1, q.from_ms).bind(2, q.to_ms).bind(3, step);
-  if (q.node) ns.bind(4, static_cast<int64_t>(*q.node));
-  std::map<int64_t, json> per_node;
-  for (;;) {
-    OMX_ASSIGN(bool row, ns.step());
-    if (!row) break;
-    int64_t node = ns.i64(0), b = ns.i64(1);
-    auto [it, fresh] = per_node.try_emplace(node);
-    if (fresh) {
-      it->second = empty_series(q.from_ms, step, buckets);
-      it->second["node"] = node;
-    }
-    if (b >= 0 && b < buckets) put_bucket(it->second, ns, b);
-  }
-  for (auto& [node, series] : per_node) out["nodes"].push_back(std::move(series));
-
-  OMX_ASSIGN(Stmt cs, Stmt::prepare(db_, path_,
-      "SELECT 0, (t-?1)/?3 AS b, AVG(load), AVG(mem_used), AVG(mem_total), "
-      "AVG(CASE WHEN nodes > 0 THEN CAST(nodes_up AS REAL)/nodes END) FROM samples "
-      "WHERE t BETWEEN ?1 AND ?2 GROUP BY b ORDER BY b"));
-  cs.bind(1, q.from_ms).bind(2, q.to_ms).bind(3, step);
-  json cluster = empty_series(q.from_ms, step, buckets);
-  for (;;) {
-    OMX_ASSIGN(bool row, cs.step());
-    if (!row) break;
-    int64_t b = cs.i64(1);
-    if (b >= 0 && b < buckets) put_bucket(cluster, cs, b);
-  }
-  out["cluster"] = std::move(cluster);
-
-  OMX_ASSIGN(Stmt ms, Stmt::prepare(db_, path_, "SELECT t, label FROM marks WHERE t BETWEEN ? AND ? ORDER BY t, id"));
-  ms.bind(1, q.from_ms).bind(2, q.to_ms);
-  for (;;) {
-    OMX_ASSIGN(bool row, ms.step());
-    if (!row) break;
-    out["marks"].push_back({{"t", ms.i64(0)}, {"label", ms.text(1)}});
-  }
-  return out;
-}
-
 Result<json> Store::processes_at(int64_t t_ms) const {
   std::lock_guard lk(mu_);
   OMX_ASSIGN(Stmt s, Stmt::prepare(db_, path_,
@@ -393,9 +355,13 @@ Status Store::prune_locked(int64_t now_ms) {
       "NULL ORDER BY t DESC LIMIT 1) WHERE t=(SELECT MIN(t) FROM proc_snapshots WHERE t>={0}) AND "
       "body IS NULL;"
       "DELETE FROM samples WHERE t<{0}; DELETE FROM node_samples WHERE t<{0};"
-      "DELETE FROM proc_snapshots WHERE t<{0}; DELETE FROM marks WHERE t<{0}; COMMIT",
-      cutoff);
+      "DELETE FROM proc_snapshots WHERE t<{0}; DELETE FROM marks WHERE t<{0};"
+      "DELETE FROM node_minutes WHERE (m+1)*{1}<={0}; DELETE FROM cluster_minutes WHERE (m+1)*{1}<={0};"
+      "INSERT OR REPLACE INTO meta VALUES('retention_ms', {2})",
+      cutoff, kMinuteMs, retention_.count());
   Status st = exec(db_, path_, sql.c_str());
+  if (st.ok() && cutoff > 0 && cutoff % kMinuteMs != 0) st = rebuild_minute(cutoff / kMinuteMs);
+  if (st.ok()) st = exec(db_, path_, "COMMIT");
   if (!st.ok()) rollback(db_);
   return st;
 }

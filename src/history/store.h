@@ -13,7 +13,12 @@
 //   proc_snapshots(t PRIMARY KEY, count, body)  -- the Processes object (without "time") as
 //       zstd-compressed JSON; body NULL = identical to the previous snapshot (idle clusters)
 //   marks(id, t, label)  -- index on t
-// Times are milliseconds since the Unix epoch.
+//   meta(key, value)  -- 'retention_ms': the retention the collector prunes with (for readers)
+//   node_minutes(m, node, n, up_sum, up_n, load_sum, load_n, mem_used_sum, ...), cluster_minutes(m,
+//       ...)  -- per-minute sums and counts (m = t / 60000), rebuilt from the raw rows of that minute
+//       on every record() and prune(); load() reads them for whole minutes when its buckets are
+//       whole minutes, so a week of 1-s samples is ~10,000 rows per node instead of 604,800
+// Times are milliseconds since the Unix epoch (>= 0).
 //
 // Errors: a file that is not a database, one of another application, or one from a newer omx is
 // refused at open() with one clear line (ErrorCode::kInvalid); bad query arguments are
@@ -45,11 +50,14 @@ inline constexpr int32_t kApplicationId = 0x4f4d5848;  // "OMXH"
 inline constexpr std::chrono::milliseconds kDefaultRetention{7LL * 24 * 3600 * 1000};
 inline constexpr size_t kMaxMarkLabel = 200;  // bytes
 inline constexpr int kMinPoints = 2, kMaxPoints = 2000;
+inline constexpr int64_t kMinuteMs = 60'000;
 // Where omxd's collector keeps its database unless told otherwise.
 inline constexpr const char* kDefaultDbPath = "/var/lib/omx/history.db";
 
-// load(): [from_ms, to_ms] (both inclusive) in at most `points` buckets of step_ms each; `node`
-// restricts the per-node series (the cluster series is always computed over every node).
+// load(): the samples in [from_ms, to_ms] (both inclusive) in at most `points` buckets of step_ms
+// each; `node` restricts the per-node series (the cluster series always covers every node).
+// Buckets are aligned to multiples of step_ms (the first may start before from_ms; its "t" is its
+// start); step_ms = ceil((to - from) / (points - 1)), rounded up to whole minutes above a minute.
 struct LoadQuery {
   int64_t from_ms = 0, to_ms = 0;
   std::optional<uint32_t> node;
@@ -61,7 +69,8 @@ class Store {
   // Opens (creating when missing) the database at `path` for reading and writing.
   static Result<std::unique_ptr<Store>> open(const std::string& path,
                                              std::chrono::milliseconds retention = kDefaultRetention);
-  // Opens an existing database read-only (the CLI's load/procs/info); never creates a file.
+  // Opens an existing database read-only (the CLI's load/procs/info); never creates a file. Its
+  // retention() is the one the collector last pruned with.
   static Result<std::unique_ptr<Store>> open_readonly(const std::string& path);
   ~Store();
   Store(const Store&) = delete;
@@ -80,7 +89,8 @@ class Store {
   // values are bucket averages, null where the bucket holds no sample (per node: load and memory
   // average the samples where it was up, null when it was down throughout; "up" is the share of
   // its samples it was up). Cluster: load and memory summed over the nodes up in each sample, then
-  // averaged; its "up" is the share of nodes up. Needs from < to and points in 2..2000.
+  // averaged; its "up" is the share of nodes up. Needs 0 <= from < to and points in 2..2000
+  // (else kInvalid).
   Result<nlohmann::json> load(const LoadQuery& q) const;
   // The Processes object of the latest snapshot at or before t_ms; its "time" is the snapshot's.
   // kRefused when there is none.
@@ -98,6 +108,12 @@ class Store {
   Status prepare_schema();
   Status prune_locked(int64_t now_ms);
   Status record_locked(int64_t t_ms, const nlohmann::json& cluster, const nlohmann::json& processes);
+  // The per-minute rollups (store_load.cc).
+  Status rebuild_minute(int64_t minute);
+  Status add_to_minute(int64_t t, int64_t node, bool up, std::optional<int64_t> load,
+                       std::optional<int64_t> mem_used, std::optional<int64_t> mem_total);
+  Status add_to_cluster_minute(int64_t t, int64_t nodes, int64_t nodes_up, int64_t load,
+                               int64_t mem_used, int64_t mem_total);
 
   mutable std::mutex mu_;
   sqlite3* db_;

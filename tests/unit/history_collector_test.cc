@@ -123,6 +123,21 @@ TEST(HistoryCollector, DestructorStopsASlowSnapshot) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
 }
 
+TEST(HistoryCollector, ProcessListLessOften) {
+  TempDb db;
+  std::atomic<int> cluster_calls{0}, process_calls{0};
+  Collector c(*db.store, 10ms, [&]() -> Result<json> { ++cluster_calls; return cluster(); },
+              [&]() -> Result<json> { ++process_calls; return procs(); });
+  c.set_process_interval(100ms);
+  c.start();
+  ASSERT_TRUE(eventually([&] { return cluster_calls >= 30; }));
+  c.stop();
+  // ~1 in 10 samples carries a process list (at least the first; scheduling may stretch ticks).
+  EXPECT_GE(process_calls, 1);
+  EXPECT_LE(process_calls * 3, cluster_calls.load()) << process_calls << " of " << cluster_calls;
+  EXPECT_EQ(c.stats().failures, 0u);
+}
+
 TEST(HistoryCollector, RestartAfterStop) {
   TempDb db;
   Collector c(*db.store, 10ms, [] () -> Result<json> { return cluster(); }, nullptr);

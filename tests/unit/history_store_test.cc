@@ -6,7 +6,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
+#include <map>
+#include <tuple>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -52,6 +55,15 @@ json procs_of(std::vector<std::pair<int, std::string>> ps) {
   return {{"time", 0}, {"processes", a}, {"errors", json::array()}};
 }
 
+// Runs SQL on the file with SQLite directly (behind the Store's back).
+bool raw_sql(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  bool ok = sqlite3_open(path.c_str(), &db) == SQLITE_OK &&
+            sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(db);
+  return ok;
+}
+
 std::unique_ptr<Store> open_ok(const std::string& path, milliseconds retention = kDefaultRetention) {
   auto s = Store::open(path, retention);
   EXPECT_TRUE(s.ok()) << s.error().message();
@@ -79,7 +91,7 @@ TEST(HistoryStore, LoadBucketsWithKnownValues) {
                           cluster_of({node(1, true, 100 * i, 1000 + i, 4000), node(2, up2, 50, 2000, 8000)}),
                           nullptr).ok());
   }
-  auto r = s->load({kT0, kT0 + 9999, std::nullopt, 5});
+  auto r = s->load({kT0, kT0 + 9999, std::nullopt, 6});
   ASSERT_TRUE(r.ok()) << r.error().message();
   const json& j = *r;
   EXPECT_EQ(j["step_ms"], 2000);
@@ -124,7 +136,7 @@ TEST(HistoryStore, NullBucketsWhereNoSampleAndNodeFilter) {
   for (int64_t t : {kT0, kT0 + 500, kT0 + 9500}) {
     ASSERT_TRUE(s->record(t, cluster_of({node(1, true, 10, 1, 2), node(3, true, 30, 3, 4)}), nullptr).ok());
   }
-  auto r = s->load({kT0, kT0 + 9999, std::nullopt, 10});
+  auto r = s->load({kT0, kT0 + 9999, std::nullopt, 11});
   ASSERT_TRUE(r.ok()) << r.error().message();
   const json& c = (*r)["cluster"];
   ASSERT_EQ(c["load"].size(), 10u);
@@ -136,13 +148,13 @@ TEST(HistoryStore, NullBucketsWhereNoSampleAndNodeFilter) {
   }
   EXPECT_DOUBLE_EQ(c["load"][9].get<double>(), 40.0);
 
-  auto only3 = s->load({kT0, kT0 + 9999, 3u, 10});
+  auto only3 = s->load({kT0, kT0 + 9999, 3u, 11});
   ASSERT_TRUE(only3.ok());
   ASSERT_EQ((*only3)["nodes"].size(), 1u);
   EXPECT_EQ((*only3)["nodes"][0]["node"], 3);
   EXPECT_DOUBLE_EQ((*only3)["nodes"][0]["load"][0].get<double>(), 30.0);
   EXPECT_DOUBLE_EQ((*only3)["cluster"]["load"][0].get<double>(), 40.0);  // still all nodes
-  auto none = s->load({kT0, kT0 + 9999, 7u, 10});
+  auto none = s->load({kT0, kT0 + 9999, 7u, 11});
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE((*none)["nodes"].empty());
 
@@ -164,8 +176,99 @@ TEST(HistoryStore, AtMostPointsBuckets) {
       EXPECT_LE(n, static_cast<size_t>(points)) << span << " " << points;
       EXPECT_GE(n, 1u);
       int64_t step = (*r)["step_ms"];
-      // The buckets cover [from, to].
-      EXPECT_GE(kT0 + static_cast<int64_t>(n) * step, kT0 + span + 1) << span << " " << points;
+      // The buckets cover [from, to], aligned to multiples of the step.
+      int64_t first = (*r)["cluster"]["t"][0];
+      EXPECT_LE(first, kT0);
+      EXPECT_EQ(first % step, 0);
+      EXPECT_GT(first + static_cast<int64_t>(n) * step, kT0 + span) << span << " " << points;
+      if (step > kMinuteMs) {
+        EXPECT_EQ(step % kMinuteMs, 0);
+      }
+    }
+  }
+}
+
+// Minute rollups: over 3 h of 1-s samples (node 2 down now and then, node 3 absent for a while,
+// a replaced sample, a range not aligned to minutes) load() gives exactly the averages a direct
+// computation over the raw samples gives, for buckets of whole minutes and of seconds.
+TEST(HistoryStore, RollupsMatchRawAverages) {
+  TempDir d;
+  auto s = open_ok(d.file("h.db"));
+  constexpr int kN = 3 * 3600;
+  struct Raw { int64_t t; int node; bool up; int load; int64_t mem; };
+  std::vector<Raw> raw;
+  auto sample = [](int i, int n) {
+    bool up = !(n == 2 && (i / 37) % 5 == 0);
+    return Raw{kT0 + i * 1000LL, n, up, (i * 7 + n * 13) % 500, 1000LL * n + i % 61};
+  };
+  for (int i = 0; i < kN; ++i) {
+    std::vector<json> nodes;
+    for (int n = 1; n <= 3; ++n) {
+      if (n == 3 && i > 4000 && i < 5000) continue;
+      Raw r = sample(i, n);
+      raw.push_back(r);
+      nodes.push_back(node(n, r.up, r.load, r.mem, 100000));
+    }
+    ASSERT_TRUE(s->record(kT0 + i * 1000LL, cluster_of(nodes), nullptr).ok());
+  }
+  // Replace one sample: node 1's load at i = 100 becomes 100000 (only the new value counts).
+  {
+    std::vector<json> nodes;
+    for (int n = 1; n <= 3; ++n) {
+      Raw r = sample(100, n);
+      if (n == 1) r.load = 100000;
+      nodes.push_back(node(n, r.up, r.load, r.mem, 100000));
+    }
+    ASSERT_TRUE(s->record(kT0 + 100'000, cluster_of(nodes), nullptr).ok());
+    for (Raw& r : raw)
+      if (r.t == kT0 + 100'000 && r.node == 1) r.load = 100000;
+  }
+  for (auto [from, to, points] : {std::tuple<int64_t, int64_t, int>{kT0 + 12'345, kT0 + kN * 1000LL - 7'777, 30},
+                                  {kT0, kT0 + kN * 1000LL, 2},
+                                  {kT0 + 59'999, kT0 + 3'600'001, 59},
+                                  {kT0 + 1'000, kT0 + 301'000, 300}}) {
+    auto r = s->load({from, to, std::nullopt, points});
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    int64_t step = (*r)["step_ms"];
+    int64_t g0 = (*r)["cluster"]["t"][0];
+    size_t buckets = (*r)["cluster"]["t"].size();
+    // Expected per node and bucket: sums while up; cluster: per-sample sums over nodes up.
+    std::map<std::pair<int, int64_t>, std::array<double, 4>> exp;  // load sum, n up, n, -
+    std::map<int64_t, std::map<int64_t, double>> cl;                // bucket -> t -> load sum
+    for (const Raw& x : raw) {
+      if (x.t < from || x.t > to) continue;
+      int64_t b = (x.t - g0) / step;
+      auto& e = exp[{x.node, b}];
+      e[2] += 1;
+      cl[b][x.t] += x.up ? x.load : 0;
+      if (x.up) {
+        e[0] += x.load;
+        e[1] += 1;
+      }
+    }
+    for (const json& ser : (*r)["nodes"]) {
+      int n = ser["node"];
+      for (size_t b = 0; b < buckets; ++b) {
+        auto it = exp.find({n, static_cast<int64_t>(b)});
+        if (it == exp.end()) {
+          EXPECT_TRUE(ser["up"][b].is_null()) << n << " " << b;
+          continue;
+        }
+        auto& e = it->second;
+        EXPECT_DOUBLE_EQ(ser["up"][b].get<double>(), e[1] / e[2]) << n << " " << b << " step " << step;
+        if (e[1] > 0) EXPECT_NEAR(ser["load"][b].get<double>(), e[0] / e[1], 1e-9) << n << " " << b;
+        else EXPECT_TRUE(ser["load"][b].is_null());
+      }
+    }
+    for (size_t b = 0; b < buckets; ++b) {
+      auto it = cl.find(static_cast<int64_t>(b));
+      if (it == cl.end()) {
+        EXPECT_TRUE((*r)["cluster"]["load"][b].is_null());
+        continue;
+      }
+      double sum = 0;
+      for (auto& [t, v] : it->second) sum += v;
+      EXPECT_NEAR((*r)["cluster"]["load"][b].get<double>(), sum / it->second.size(), 1e-9) << b;
     }
   }
 }
@@ -260,7 +363,7 @@ TEST(HistoryStore, PruneKeepsRetentionAndReferencedSnapshots) {
   EXPECT_EQ((*p)["processes"][0]["comm"], "same");
   auto p2 = s->processes_at(kT0 + 12000);
   ASSERT_TRUE(p2.ok()) << p2.error().message();
-  auto r = s->load({kT0, kT0 + 19999, std::nullopt, 20});
+  auto r = s->load({kT0, kT0 + 19999, std::nullopt, 21});
   ASSERT_TRUE(r.ok());
   ASSERT_EQ((*r)["marks"].size(), 1u);
   EXPECT_EQ((*r)["marks"][0]["label"], "new");
@@ -283,11 +386,11 @@ TEST(HistoryStore, RecordPrunesByItself) {
 TEST(HistoryStore, ReopenPersists) {
   TempDir d;
   {
-    auto s = open_ok(d.file("h.db"));
+    auto s = open_ok(d.file("h.db"), milliseconds(3'600'000));
     ASSERT_TRUE(s->record(kT0, cluster_of({node(4, true, 40, 1, 2)}), procs_of({{1, "x"}})).ok());
     ASSERT_TRUE(s->add_mark(kT0, "m").ok());
   }
-  auto s = open_ok(d.file("h.db"));
+  auto s = open_ok(d.file("h.db"), milliseconds(3'600'000));
   EXPECT_EQ(s->info()["samples"], 1);
   ASSERT_TRUE(s->processes_at(kT0).ok());
   // The first record after reopening stores its own body even when it equals the last one.
@@ -296,6 +399,7 @@ TEST(HistoryStore, ReopenPersists) {
   auto ro = Store::open_readonly(d.file("h.db"));
   ASSERT_TRUE(ro.ok()) << ro.error().message();
   EXPECT_EQ((*ro)->info()["samples"], 2);
+  EXPECT_EQ((*ro)->info()["retention_ms"], 3'600'000);  // the collector's, not the default
   EXPECT_FALSE((*ro)->add_mark(kT0, "x").ok());
   auto r = (*ro)->load({kT0, kT0 + 1000, std::nullopt, 2});
   ASSERT_TRUE(r.ok());
@@ -305,10 +409,7 @@ TEST(HistoryStore, ReopenPersists) {
 TEST(HistoryStore, NewerSchemaRefused) {
   TempDir d;
   { open_ok(d.file("h.db")); }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(d.file("h.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_TRUE(raw_sql(d.file("h.db"), "PRAGMA user_version=99"));
   auto s = Store::open(d.file("h.db"));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::kInvalid);
@@ -318,10 +419,7 @@ TEST(HistoryStore, NewerSchemaRefused) {
 
 TEST(HistoryStore, ForeignDatabaseRefused) {
   TempDir d;
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(d.file("other.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_TRUE(raw_sql(d.file("other.db"), "CREATE TABLE t(x)"));
   auto s = Store::open(d.file("other.db"));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message().find("not an omx history database"), std::string::npos) << s.error().message();
@@ -395,7 +493,7 @@ TEST(HistoryStore, ConcurrentRecordAndLoad) {
   EXPECT_EQ(errors, 0);
   EXPECT_GT(loads, 0);
   EXPECT_EQ(s->info()["samples"], 600);
-  auto r = s->load({kT0, kT0 + 599'999, 2u, 600});
+  auto r = s->load({kT0, kT0 + 599'999, 2u, 601});
   ASSERT_TRUE(r.ok());
   EXPECT_DOUBLE_EQ((*r)["nodes"][0]["up"][1].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ((*r)["nodes"][0]["up"][2].get<double>(), 0.0);
