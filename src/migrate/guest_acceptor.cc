@@ -235,7 +235,7 @@ std::vector<std::string> GuestAcceptor::describe_guests() {
 size_t GuestAcceptor::tell_nomfs(bool on) {
   children_.reap();
   size_t n = 0;
-  for (pid_t p : children_.pids()) n += (on || is_mfs_child(p)) && ::kill(p, on ? SIGUSR2 : SIGUSR1) == 0;
+  for (pid_t p : children_.pids()) n += (on || service_of(p) == "mfs") && ::kill(p, on ? SIGUSR2 : SIGUSR1) == 0;
   return n;
 }
 
