@@ -13,6 +13,7 @@
 #  - node 1's collector: /api/v1/history has samples, /history/load series, /history/processes,
 #    a mark (POST) appears in /history/load; node 2 has no collector (404);
 #  - omx dashboard url: a token for the caller; with it (Bearer) whoami names the user;
+#  - omxd restarts the dashboard when it is killed (op http: new pid, restarts 1);
 #  - a second server (omx dashboard serve in node 1): static files from --web-root (index,
 #    MIME types, /api/docs/, /api/v1/openapi.yaml, no way out of the root); a third on node 1's
 #    network address: no request without a token, and a token acts with its user's rights.
@@ -188,6 +189,20 @@ body "$out" | pyj 'assert j["uid"] == 65534 and j["via"] == "token", j' || fail 
 out=$(c 1 -H "Authorization: Bearer 0.${tok#*.}" "$URL/api/v1/whoami"); expect_status 401 "$out"
 out=$(c 1 -i "$URL/login?token=$tok"); expect_status 303 "$out"
 grep -qi '^Set-Cookie: omx_token=.*HttpOnly; SameSite=Strict' <<<"$out" || fail "/login: $out"
+
+log "omxd restarts its dashboard when it dies"
+old=$(x "$D" 1 omx control http | pyj 'assert j["running"] and j["listen"] == "127.0.0.1:8750", j; print(j["pid"])') ||
+  fail "op http: $(x "$D" 1 omx control http)"
+x "$D" 1 kill -KILL "$old"
+ok=0
+for ((i = 0; i < 50; i++)); do
+  sleep 0.2
+  new=$(x "$D" 1 omx control http | pyj 'print(j["pid"] if j["running"] and j["restarts"] == 1 else 0)')
+  [ "$new" != 0 ] && [ "$new" != "$old" ] || continue
+  out=$(c 1 "$URL/api/v1/whoami" 2>/dev/null) || continue
+  [ "$(tail -1 <<<"$out")" = 200 ] && { ok=1; break; }
+done
+[ $ok = 1 ] || fail "the dashboard (pid $old, killed) was not restarted: $(x "$D" 1 omx control http)"
 
 log "a second server: static files from --web-root, and tokens required beyond loopback"
 mkdir -p "$T/web/api/docs"
