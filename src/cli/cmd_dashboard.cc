@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -63,55 +64,72 @@ class StopOnSignal {
   std::thread thread_;
 };
 
-int serve(const Args& args) {
-  CLI::App app("serve the web dashboard (HTTP)", args[0] + " serve");
+struct ServeArgs {
   std::string listen = "127.0.0.1:8750", control = daemon::default_control_address();
   std::string web_root, secret, collector_db;
   double interval_s = 5, retention_days = 7;
-  app.add_option("--listen", listen, "address and port to serve on (a non-loopback address: "
+};
+
+void add_serve_options(CLI::App& app, ServeArgs& a) {
+  app.add_option("--listen", a.listen, "address and port to serve on (a non-loopback address: "
                  "every request needs a token)")->capture_default_str();
-  app.add_option("--control", control, "omxd's control socket")->capture_default_str();
-  app.add_option("--web-root", web_root, "the front-end's files (default: ../web beside the "
+  app.add_option("--control", a.control, "omxd's control socket")->capture_default_str();
+  app.add_option("--web-root", a.web_root, "the front-end's files (default: ../web beside the "
                  "omx binary, else /usr/share/omx/web)");
-  app.add_option("--token-secret", secret, "key file the tokens are derived from (omxd's --key; "
+  app.add_option("--token-secret", a.secret, "key file the tokens are derived from (omxd's --key; "
                  "created with a random key when missing); without it only loopback callers are known");
-  app.add_option("--collector", collector_db, "record load and processes in this database "
+  app.add_option("--collector", a.collector_db, "record load and processes in this database "
                  "(the history routes)");
-  app.add_option("--collector-interval", interval_s, "seconds between samples")->capture_default_str()
+  app.add_option("--collector-interval", a.interval_s, "seconds between samples")->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
-  app.add_option("--retention", retention_days, "days of history to keep")->capture_default_str()
+  app.add_option("--retention", a.retention_days, "days of history to keep")->capture_default_str()
       ->check(CLI::Range(0.001, 3650.0));
-  if (int rc = parse(app, args); rc >= 0) return rc;
-  std::string me = args[0] + " serve";
-  auto addr = dashboard::parse_listen(listen);
+}
+
+// The server's options from the command line: the token key and the history store opened.
+// Prints the reason and returns the exit status on failure.
+std::optional<int> server_options(const std::string& me, const ServeArgs& a, dashboard::ServerOptions& o,
+                                  std::unique_ptr<history::Store>& store) {
+  auto addr = dashboard::parse_listen(a.listen);
   if (!addr) {
-    print_error(me, fmt::format("--listen '{}': expected ADDR:PORT with an IP address", listen));
+    print_error(me, fmt::format("--listen '{}': expected ADDR:PORT with an IP address", a.listen));
     return kExitUsage;
   }
-  dashboard::ServerOptions o;
   o.listen = *addr;
-  o.control = control;
-  o.web_root = web_root.empty() ? dashboard::default_web_root() : web_root;
-  if (!secret.empty()) {
-    auto key = dashboard::load_token_key(secret, /*create_if_missing=*/true);
+  o.control = a.control;
+  o.web_root = a.web_root.empty() ? dashboard::default_web_root() : a.web_root;
+  if (!a.secret.empty()) {
+    auto key = dashboard::load_token_key(a.secret, /*create_if_missing=*/true);
     if (!key.ok()) {
       print_error(me, key.error().message());
       return kExitFailed;
     }
     o.token_key = *key;
   }
-  std::unique_ptr<history::Store> store;
-  if (!collector_db.empty()) {
-    auto s = history::Store::open(collector_db, std::chrono::milliseconds(
-                                                    static_cast<int64_t>(retention_days * 86400e3)));
-    if (!s.ok()) {
-      print_error(me, s.error().message());
-      return kExitFailed;
-    }
-    store = std::move(*s);
-    o.history = store.get();
-    o.collector_interval = std::chrono::milliseconds(static_cast<int64_t>(interval_s * 1000));
+  if (a.collector_db.empty()) return std::nullopt;
+  auto s = history::Store::open(a.collector_db, std::chrono::milliseconds(
+                                                    static_cast<int64_t>(a.retention_days * 86400e3)));
+  if (!s.ok()) {
+    print_error(me, s.error().message());
+    return kExitFailed;
   }
+  store = std::move(*s);
+  o.history = store.get();
+  o.collector_interval = std::chrono::milliseconds(static_cast<int64_t>(a.interval_s * 1000));
+  return std::nullopt;
+}
+
+int serve(const Args& args) {
+  CLI::App app("serve the web dashboard (HTTP)", args[0] + " serve");
+  ServeArgs a;
+  add_serve_options(app, a);
+  if (int rc = parse(app, args); rc >= 0) return rc;
+  std::string me = args[0] + " serve";
+  dashboard::ServerOptions o;
+  std::unique_ptr<history::Store> store;
+  if (auto rc = server_options(me, a, o, store)) return *rc;
+  const std::string& control = a.control;
+  const std::string& collector_db = a.collector_db;
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGCHLD, SIG_DFL);  // commands run as the caller are waited for (relay::run_as)
   StopOnSignal signals;
@@ -132,7 +150,7 @@ int serve(const Args& args) {
   }
   signals.start(server);
   std::fprintf(stderr, "%s: serving http://%s/ (web root %s%s)\n", me.c_str(),
-               dashboard::format_host_port(*addr).c_str(), o.web_root.c_str(),
+               dashboard::format_host_port(o.listen).c_str(), o.web_root.c_str(),
                store ? (", collector " + collector_db).c_str() : "");
   auto st = server.run();
   if (collector) collector->stop();

@@ -91,6 +91,57 @@ Result<std::optional<int64_t>> int_param(const httplib::Request& req, const char
   return make_error(ErrorCode::kInvalid, fmt::format("query parameter '{}' must be an integer", name));
 }
 
+// /history/load's query: from, to (ms; default the hour before now), node, points.
+Result<history::LoadQuery> load_query(const httplib::Request& req) {
+  auto from = int_param(req, "from"), to = int_param(req, "to"), node = int_param(req, "node"),
+       points = int_param(req, "points");
+  for (auto* p : {&from, &to, &node, &points})
+    if (!p->ok()) return p->error();
+  history::LoadQuery q;
+  q.to_ms = to->value_or(now_ms());
+  q.from_ms = from->value_or(q.to_ms - 3600 * 1000);
+  if (*node) {
+    if (**node < 1 || **node > 0xffffffffLL) return make_error(ErrorCode::kInvalid, "node must be a positive integer");
+    q.node = static_cast<uint32_t>(**node);
+  }
+  if (*points) {
+    if (**points < history::kMinPoints || **points > history::kMaxPoints)
+      return make_error(ErrorCode::kInvalid, fmt::format("points must be from {} to {}", history::kMinPoints,
+                                                         history::kMaxPoints));
+    q.points = static_cast<int>(**points);
+  }
+  return q;
+}
+
+// Whatever no route took (unknown paths, other methods, bodies too large) and exceptions: one
+// clear JSON line, and the server goes on.
+void set_error_handlers(httplib::Server& http) {
+  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string why = res.status == 404 ? fmt::format("no such route: {} {}", req.method, req.path)
+                    : res.status == 413 ? fmt::format("request body too large (at most {} bytes)", kMaxBody)
+                    : res.status == 405 ? fmt::format("method {} not allowed here", req.method)
+                    : fmt::format("bad request ({})", res.status);
+    res.set_content(json{{"ok", false}, {"error", why}}.dump(), "application/json");
+  });
+  http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "internal error";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const json::exception& e) {
+      res.status = 400;
+      res.set_content(json{{"ok", false}, {"error", fmt::format("bad request: {}", e.what())}}.dump(), "application/json");
+      return;
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log()->error("{} {}: {}", req.method, req.path, what);
+    res.status = 500;
+    res.set_content(json{{"ok", false}, {"error", what}}.dump(), "application/json");
+  });
+}
+
 }  // namespace
 
 using Route = std::function<void(const httplib::Request&, httplib::Response&, const Identity&)>;
@@ -276,23 +327,9 @@ void Server::Impl::history_routes() {
   }));
   http.Get("/api/v1/history/load", guarded([this, no_collector](const httplib::Request& req, httplib::Response& res, const Identity&) {
     if (no_collector(res)) return;
-    auto from = int_param(req, "from"), to = int_param(req, "to"), node = int_param(req, "node"),
-         points = int_param(req, "points");
-    for (auto* p : {&from, &to, &node, &points})
-      if (!p->ok()) return send_error(res, 400, p->error().what);
-    history::LoadQuery q;
-    q.to_ms = to->value_or(now_ms());
-    q.from_ms = from->value_or(q.to_ms - 3600 * 1000);
-    if (*node) {
-      if (**node < 1 || **node > 0xffffffffLL) return send_error(res, 400, "node must be a positive integer");
-      q.node = static_cast<uint32_t>(**node);
-    }
-    if (*points) {
-      if (**points < history::kMinPoints || **points > history::kMaxPoints)
-        return send_error(res, 400, fmt::format("points must be from {} to {}", history::kMinPoints, history::kMaxPoints));
-      q.points = static_cast<int>(**points);
-    }
-    auto r = opts.history->load(q);
+    auto q = load_query(req);
+    if (!q.ok()) return send_error(res, 400, q.error().what);
+    auto r = opts.history->load(*q);
     if (!r.ok()) return send_error(res, 400, r.error().message());
     send_json(res, *r);
   }));
@@ -411,32 +448,7 @@ void Server::Impl::routes() {
   http.Get(".*", guarded([this](const httplib::Request& req, httplib::Response& res, const Identity&) {
     static_file(req, res);
   }));
-  // Whatever no route took (unknown paths, other methods, bodies too large, exceptions): one
-  // clear JSON line, and the server goes on.
-  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    std::string why = res.status == 404 ? fmt::format("no such route: {} {}", req.method, req.path)
-                    : res.status == 413 ? fmt::format("request body too large (at most {} bytes)", kMaxBody)
-                    : res.status == 405 ? fmt::format("method {} not allowed here", req.method)
-                    : fmt::format("bad request ({})", res.status);
-    res.set_content(json{{"ok", false}, {"error", why}}.dump(), "application/json");
-  });
-  http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "internal error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const json::exception& e) {
-      res.status = 400;
-      res.set_content(json{{"ok", false}, {"error", fmt::format("bad request: {}", e.what())}}.dump(), "application/json");
-      return;
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log()->error("{} {}: {}", req.method, req.path, what);
-    res.status = 500;
-    res.set_content(json{{"ok", false}, {"error", what}}.dump(), "application/json");
-  });
+  set_error_handlers(http);
 }
 
 Server::Server(ServerOptions options, NodeRunner runner)
