@@ -32,6 +32,9 @@ Target target_of(const json& node) {
 
 }  // namespace
 
+// One node's processes: this node's listed here, another's by `omx ps --json` there as root.
+static Result<json> list_node(const std::string& control, const NodeRunner& runner, const Target& t);
+
 ClusterSource::ClusterSource(std::string control, NodeRunner runner)
     : control_(std::move(control)), runner_(std::move(runner)) {}
 
@@ -65,14 +68,16 @@ Result<Target> ClusterSource::target(uint32_t node) {
   return make_error(ErrorCode::kInvalid, fmt::format("node {} is not in the map", node));
 }
 
-Result<json> ClusterSource::node_processes(const Target& t) {
+Result<json> ClusterSource::node_processes(const Target& t) { return list_node(control_, runner_, t); }
+
+static Result<json> list_node(const std::string& control, const NodeRunner& runner, const Target& t) {
   if (t.self) {
     procinfo::ListOptions o;
-    o.control_address = control_;
+    o.control_address = control;
     o.omx_only = true;
     return process_rows(procinfo::to_json(procinfo::list_processes(o)), t.node);
   }
-  OMX_ASSIGN(CommandResult r, runner_(t, User{0, 0}, {"omx", "ps", "--json"}, kNodeDeadline));
+  OMX_ASSIGN(CommandResult r, runner(t, User{0, 0}, {"omx", "ps", "--json"}, kNodeDeadline));
   if (r.timed_out) return make_error(ErrorCode::kTimeout, fmt::format("node {}: omx ps timed out", t.node));
   if (r.exit_code != 0)
     return make_error(ErrorCode::kRefused, fmt::format("node {}: omx ps: {}", t.node,
@@ -96,8 +101,9 @@ json ClusterSource::fetch_processes(const json& nodes_reply) {
   auto shared = std::make_shared<Shared>();
   shared->results.resize(targets.size());
   for (size_t i = 0; i < targets.size(); ++i) {
-    std::thread([this, shared, i, t = targets[i]] {
-      Result<json> r = node_processes(t);
+    // Copies, not `this`: a worker may outlive the source (a node slower than the deadline).
+    std::thread([control = control_, runner = runner_, shared, i, t = targets[i]] {
+      Result<json> r = list_node(control, runner, t);
       std::lock_guard lock(shared->mu);
       shared->results[i] = std::move(r);
       shared->cv.notify_all();
