@@ -12,6 +12,7 @@
 // Exit: 0 ok, 1 failed (cannot listen, bad secret or database), 2 usage, 4 no omxd.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -146,6 +147,9 @@ int serve(const Args& args) {
     collector = std::make_unique<history::Collector>(
         *store, o.collector_interval, [&src] { return src.cluster(); },
         [&src] { return src.processes(); });
+    // Process lists are the bulk of the database (and cost every node an `omx ps`): at most
+    // one every 5 s, loads every interval.
+    collector->set_process_interval(std::max(o.collector_interval, std::chrono::milliseconds(5000)));
     collector->start();
   }
   signals.start(server);
