@@ -428,7 +428,9 @@ void Server::Impl::routes() {
     send_json(res, *p);
   }));
   http.Get(R"(/api/v1/nodes/(\d{1,10})/guests)", guarded([this](const httplib::Request& req, httplib::Response& res, const Identity&) {
-    auto g = source.guests(static_cast<uint32_t>(std::stoul(req.matches[1].str())));
+    unsigned long node = std::stoul(req.matches[1].str());
+    if (node == 0 || node > 0xffffffffUL) return send_error(res, 400, "node must be a positive integer");
+    auto g = source.guests(static_cast<uint32_t>(node));
     if (!g.ok()) return send_error(res, g.error().code == ErrorCode::kInvalid ? 404 : 502, g.error().message());
     send_json(res, *g);
   }));
