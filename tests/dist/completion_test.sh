@@ -66,6 +66,10 @@ for m in "${modes[@]}"; do
   expect "$m" "migrate mosctl mps" omx on 2 -- omx m
   expect "$m" "--timeout" omx on --t
   expect "$m" "getfree getload getmem getspeed getutil" omx on 2 --user 0 -- omx mosctl get
+  expect "$m" "serve url" omx dashboard ""
+  expect "$m" "--collector --collector-interval --control" omx dashboard serve --co
+  expect "$m" "--control --help" omx dashboard url --
+  expect "$m" "--dashboard --dfsa-dir --dir" omx cluster up --d
 done
 
 log "with omxd: node ids from omx control nodes"

@@ -475,6 +475,18 @@ TEST(Options, ParsesTheDesignCommandLine) {
   EXPECT_FALSE(parse_daemon_options(6, relative).ok());
   const char* dots[] = {"omxd", "--foreground", "--node-id", "4", "--dfsa-dir", "/srv/../etc"};
   EXPECT_FALSE(parse_daemon_options(6, dots).ok());
+  const char* http[] = {"omxd", "--foreground", "--node-id", "4", "--http", "127.0.0.1:8750",
+                        "--http-collector", "/var/lib/omx/history.db", "--http-collector-interval", "2"};
+  auto h = parse_daemon_options(10, http);
+  ASSERT_TRUE(h.ok() && h->options);
+  EXPECT_EQ(h->options->http, "127.0.0.1:8750");
+  EXPECT_EQ(h->options->http_collector, "/var/lib/omx/history.db");
+  EXPECT_EQ(h->options->http_collector_interval_s, 2);
+  EXPECT_TRUE(o.http.empty());  // no dashboard unless asked
+  const char* collector_alone[] = {"omxd", "--foreground", "--node-id", "4", "--http-collector", "h.db"};
+  auto c = parse_daemon_options(6, collector_alone);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message().find("--http"), std::string::npos);
 }
 
 TEST(Options, ErrorsAreOneLine) {
