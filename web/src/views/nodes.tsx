@@ -95,10 +95,10 @@ function Speed(props: { node: Node; canAct: boolean }) {
 
 type Toggle = 'stay' | 'lstay' | 'block' | 'quiet';
 const TOGGLES: [Toggle, string][] = [
-  ['stay', 'stay — keep local processes here'],
-  ['lstay', 'lstay — keep locally started processes here'],
-  ['block', 'block — accept no guests'],
-  ['quiet', 'quiet — stop load information exchange'],
+  ['stay', 'stay — no automatic migration out of this node'],
+  ['lstay', 'lstay — local processes stay (guests may still leave)'],
+  ['block', 'block — refuse arriving guests'],
+  ['quiet', 'quiet — stop sending this node\'s load to the others'],
 ];
 
 /** A node's (or every node's) mosctl settings, expel and bring. */
@@ -137,7 +137,7 @@ function NodeDialog(props: { node: Node | 'all'; cluster: Cluster; canAct: boole
             </label>
           );
         })}
-        <label class="toggle">mfs —{' '}
+        <label class="toggle">mfs (others may reach this node's files) —{' '}
           <select name="mfs" value={mfs} onChange={(e) => setMfs((e.target as HTMLSelectElement).value as '' | 'on' | 'off')}>
             <option value="">unchanged</option><option value="on">on</option><option value="off">off</option>
           </select>
