@@ -95,6 +95,7 @@ export function HistoryView() {
         <Chart data={data} field="load" testid="chart-load" />
         <h2>memory used</h2>
         <Chart data={data} field="mem_used" testid="chart-mem" />
+        <Stats data={data} />
       </>}
       <PastProcesses collector={collector} />
     </div>
@@ -165,6 +166,34 @@ function Chart(props: { data: LoadHistory; field: 'load' | 'mem_used'; testid: s
   }, [d, props.field]);
 
   return <div class="chart" ref={box} data-testid={props.testid} data-points={points} data-marks={d.marks?.length ?? 0} />;
+}
+
+/** openMosixanalyzer's "Find-out": each node's averages over the range shown. */
+function Stats(props: { data: LoadHistory }) {
+  const all: Series[] = [...(props.data.nodes ?? []), ...(props.data.cluster ? [props.data.cluster] : [])];
+  const nums = (a?: (number | null)[]) => (a ?? []).filter((v): v is number => v !== null && v !== undefined);
+  const avg = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
+  const f = (v: number | null, g: (v: number) => string) => (v === null ? '–' : g(v));
+  return (
+    <table class="stats" data-testid="history-stats">
+      <thead><tr><th></th><th>load avg</th><th>load max</th><th>memory avg</th><th>up</th></tr></thead>
+      <tbody>
+        {all.map((s) => {
+          const load = nums(s.load);
+          const up = avg(nums(s.up));
+          return (
+            <tr key={s.node ?? 'cluster'} data-node={s.node ?? 'cluster'}>
+              <td>{s.node === undefined ? 'cluster' : `node ${s.node}`}</td>
+              <td class="num">{f(avg(load), (v) => v.toFixed(0))}</td>
+              <td class="num">{f(load.length ? Math.max(...load) : null, (v) => v.toFixed(0))}</td>
+              <td class="num">{f(avg(nums(s.mem_used)), bytes)}</td>
+              <td class="num">{f(up, (v) => `${(100 * v).toFixed(0)} %`)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
 }
 
 /** openMosixhistory: pick a moment, see the process list then. */
