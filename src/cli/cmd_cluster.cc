@@ -55,6 +55,9 @@ int cluster_up_cmd(const Args& args) {
   app.add_flag("--no-discovery", no_discovery,
                "nodes know each other from the map only (default: also multicast discovery, "
                "namespaced clusters)");
+  app.add_flag("--dashboard", o.dashboard,
+               "every node serves the web dashboard on its loopback address, port 8750 (omxd "
+               "--http); node 1 also keeps the history (DIR/history.db)");
   app.add_flag("--mfs", o.mfs,
                "every node mounts the /mfs cluster file system in its own mount namespace "
                "(root; creates /mfs on the host if missing)");
@@ -95,6 +98,12 @@ int cluster_up_cmd(const Args& args) {
     return kExitFailed;
   }
   std::puts(summary(*s).c_str());
+  if (s->dashboard) {
+    const auto& n1 = s->nodes.front();
+    std::printf("dashboard: http://%s/ on each node (node 1 keeps the history); from node 1: "
+                "omx cluster exec --dir %s 1 -- omx dashboard url\n",
+                cluster::dashboard_address(*s, n1).c_str(), s->dir.c_str());
+  }
   return kExitOk;
 }
 
@@ -188,7 +197,7 @@ int cluster_exec_cmd(const Args& args) {
 int cmd_cluster(const Args& args) {
   const char* usage =
       "usage: omx cluster up --nodes N --dir DIR [--omxd PATH] [--port P] [--cpu LIST]\n"
-      "                      [--no-discovery] [--mfs] [--timeout SEC] [--dfsa-dir PATH]...\n"
+      "                      [--no-discovery] [--mfs] [--dashboard] [--timeout SEC] [--dfsa-dir PATH]...\n"
       "       omx cluster exec --dir DIR NODE -- CMD [ARGS...]\n"
       "       omx cluster down --dir DIR\n"
       "       omx cluster status --dir DIR [--json]\n";

@@ -56,5 +56,7 @@ int cmd_mosmon(const Args& args);   // cmd_mosmon.cc: openMosix mosmon, the bar-
 int cmd_status(const Args& args);   // cmd_status.cc: omx status, a one-screen cluster summary
 int cmd_mfs(const Args& args);      // cmd_mfs.cc: omx mfs serve|mount|umount|status (/mfs)
 int cmd_select(const Args& args);   // cmd_mfs.cc: omx select NODE [PID] (/mfs/selected)
+int cmd_dashboard(const Args& args);  // cmd_dashboard.cc: omx dashboard serve|url (web dashboard)
+int cmd_on(const Args& args);       // cmd_on.cc: omx on NODE [--user U] -- COMMAND (via omxd there)
 
 }  // namespace omx::cli

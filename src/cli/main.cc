@@ -53,6 +53,8 @@ const Command kCommands[] = {
     {"mtop", "mtop", cmd_mtop, "top with a NODE column (openMosix mtop)"},
     {"mfs", nullptr, cmd_mfs, "the /mfs cluster file system: serve|mount|umount|status"},
     {"select", nullptr, cmd_select, "choose the node /mfs/selected names for a process"},
+    {"on", nullptr, cmd_on, "run a command on a node as a user, through its omxd (root only)"},
+    {"dashboard", nullptr, cmd_dashboard, "the web dashboard: serve (HTTP server) | url (open it)"},
 };
 
 void usage(FILE* out) {

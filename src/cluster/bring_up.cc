@@ -204,6 +204,7 @@ ClusterState plan_cluster(const std::string& dir, const UpOptions& o, const std:
   s.port = o.port;
   s.discovery = o.discovery && s.mode == ClusterMode::kNamespaces;
   s.mfs = o.mfs && s.mode == ClusterMode::kNamespaces;
+  s.dashboard = o.dashboard;
   s.omxd = omxd;
   if (s.mode == ClusterMode::kNamespaces) s.hub_netns = hub_netns_name(index);
   for (int i = 1; i <= o.nodes; ++i) {

@@ -71,6 +71,7 @@ ClusterState state_from_json(const json& j) {  // throws json::exception
   s.port = j.at("port").get<uint16_t>();
   s.discovery = j.value("discovery", false);
   s.mfs = j.value("mfs", false);
+  s.dashboard = j.value("dashboard", false);
   s.hub_netns = j.at("hub_netns").get<std::string>();
   s.omxd = j.at("omxd").get<std::string>();
   s.registry = j.at("registry").get<std::string>();
@@ -80,6 +81,11 @@ ClusterState state_from_json(const json& j) {  // throws json::exception
 }
 
 }  // namespace
+
+std::string dashboard_address(const ClusterState& c, const ClusterNode& n) {
+  std::string host = c.mode == ClusterMode::kNamespaces ? "127.0.0.1" : n.addr.to_string();
+  return fmt::format("{}:{}", host, kDashboardPort);
+}
 
 Result<ClusterState> load_cluster_state(const std::string& dir) {
   std::string path = dir + "/" + kClusterFile;
@@ -95,7 +101,7 @@ Status save_cluster_state(const ClusterState& s) {
   json nodes = json::array();
   for (const auto& n : s.nodes) nodes.push_back(node_to_json(n));
   json j{{"version", 1},          {"dir", s.dir},         {"index", s.index},
-         {"mode", mode_name(s.mode)}, {"port", s.port}, {"discovery", s.discovery}, {"mfs", s.mfs},   {"hub_netns", s.hub_netns},
+         {"mode", mode_name(s.mode)}, {"port", s.port}, {"discovery", s.discovery}, {"mfs", s.mfs}, {"dashboard", s.dashboard},   {"hub_netns", s.hub_netns},
          {"omxd", s.omxd},        {"registry", s.registry}, {"phase", s.phase},
          {"map", kMapFile},       {"key", kKeyFile},      {"nodes", std::move(nodes)}};
   return write_file_atomic(s.path(kClusterFile), j.dump(2) + "\n", 0644);

@@ -38,6 +38,11 @@ inline constexpr const char kKeyFile[] = "cluster.key";
 // omx cluster up --mfs: each node mounts /mfs in its own mount namespace; the empty directory
 // is created on the host once if missing (the mount point must exist in every namespace).
 inline constexpr const char kMfsMountPoint[] = "/mfs";
+// omx cluster up --dashboard: each node's dashboard listens on its loopback address (127.0.0.1
+// in its own namespace; its 127.77.<c>.<i> node address in host mode) at this port; node 1's
+// collector writes DIR/history.db.
+inline constexpr uint16_t kDashboardPort = 8750;
+inline constexpr const char kHistoryFile[] = "history.db";
 
 std::string hub_netns_name(int index);
 std::string node_netns_name(int index, NodeId node);
@@ -66,6 +71,7 @@ struct ClusterState {
   uint16_t port = 4660;
   bool discovery = false;  // nodes run omxd --discovery
   bool mfs = false;        // nodes run omxd --mfs-mount /mfs (omx cluster up --mfs)
+  bool dashboard = false;  // nodes run omxd --http (omx cluster up --dashboard)
   std::string hub_netns;    // empty in host mode
   std::string omxd;         // the omxd binary started
   std::string registry;     // the index claim file (cluster_registry.h)
@@ -77,6 +83,8 @@ struct ClusterState {
 };
 
 std::string mode_name(ClusterMode mode);
+// "ADDR:PORT" of node n's dashboard (--dashboard), as seen from inside the node.
+std::string dashboard_address(const ClusterState& c, const ClusterNode& n);
 
 // Reads DIR/cluster.json. ENOENT (no cluster in DIR) is a kSys error with err == ENOENT.
 Result<ClusterState> load_cluster_state(const std::string& dir);

@@ -33,6 +33,9 @@ struct UpOptions {
   std::vector<double> cpus;  // --cpu: per-node CPU quota (cpu_cgroup.h); empty: none  // omxd --discovery (namespaced clusters only: loopback nodes share a netns)
   std::chrono::milliseconds timeout{10000};  // for every omxd to become ready
   bool mfs = false;  // --mfs: every omxd mounts /mfs in its own mount namespace (root only)
+  // --dashboard: every omxd serves the web dashboard (omxd --http) on kDashboardPort of its
+  // loopback address; node 1 also runs the collector (DIR/history.db, one sample a second).
+  bool dashboard = false;
 };
 
 // Prints one line of information for the user (e.g. "not root: ...").

@@ -118,6 +118,12 @@ std::vector<std::string> omxd_args(const ClusterState& c, const ClusterNode& n) 
   if (!n.cgroup.empty()) args.push_back("--load-cgroup");  // nodes share the machine
   // --mfs: tests run as root, so root is served as root (as --allow-root-guests above).
   if (c.mfs) args.insert(args.end(), {"--mfs-mount", kMfsMountPoint, "--mfs-root"});
+  if (c.dashboard) {
+    args.insert(args.end(), {"--http", dashboard_address(c, n)});
+    // The dashboard keeps omxd's working directory (DIR), so this is DIR/history.db.
+    if (n.id == c.nodes.front().id)
+      args.insert(args.end(), {"--http-collector", kHistoryFile, "--http-collector-interval", "1"});
+  }
   return args;
 }
 

@@ -22,6 +22,7 @@
 #include "daemon/control_address.h"
 #include "daemon/control_protocol.h"
 #include "daemon/process_registry.h"
+#include "dashboard/dashboard_child.h"
 #include "migrate/channel_broker.h"
 #include "migrate/dfsa_paths.h"
 #include "migrate/guest_acceptor.h"
@@ -135,6 +136,11 @@ int main(int argc, char** argv) {
   daemon::MfsChild mfs_child((*d)->io(), daemon::omx_beside_self(), (*d)->control_address(),
                              opts.state_dir.empty() ? "" : opts.state_dir + "/mfs.log");
   mfs_child.add_ops((*d)->control());
+  // The web dashboard (omxd --http): omx dashboard serve as a child; ops http, dashboard_token.
+  dashboard::DashboardChild dashboard_child(
+      (*d)->io(), {daemon::omx_beside_self(), (*d)->control_address(), opts.http, opts.http_collector,
+                   opts.http_collector_interval_s, opts.key_file, opts.state_dir});
+  dashboard_child.add_ops((*d)->control());
   if (acceptor) {
     daemon::Daemon* dp = d->get();
     acceptor->set_block_check([dp] { return dp->settings().get().block; });
@@ -247,8 +253,13 @@ int main(int argc, char** argv) {
     if (auto st = mfs_child.start(opts.mfs_mount); !st.ok())
       log::get("omxd")->error("/mfs: {}", st.error().message());
   }
-  (*d)->on_shutdown([&members, &gossip, &mfs_child] {
+  if (auto st = dashboard_child.start(); !st.ok()) {
+    std::fprintf(stderr, "omxd: %s\n", st.error().message().c_str());
+    return 2;
+  }
+  (*d)->on_shutdown([&members, &gossip, &mfs_child, &dashboard_child] {
     mfs_child.stop();
+    dashboard_child.stop();
     members.stop();
     if (gossip) gossip->stop();
   });

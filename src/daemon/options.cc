@@ -73,6 +73,15 @@ void add_flags(CLI::App& app, DaemonOptions& o) {
   app.add_option("--mfs-mount", o.mfs_mount,
                  "mount the /mfs cluster file system at this absolute path (runs omx mfs serve; "
                  "default: off)");
+  app.add_option("--http", o.http,
+                 "serve the web dashboard on ADDR:PORT (runs omx dashboard serve; e.g. "
+                 "127.0.0.1:8750; default: off)");
+  app.add_option("--http-collector", o.http_collector,
+                 "with --http: record load and processes in this database (the dashboard's history)");
+  app.add_option("--http-collector-interval", o.http_collector_interval_s,
+                 "with --http-collector: seconds between samples")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -100,6 +109,8 @@ Result<CommandLine> parse_daemon_options(int argc, const char* const* argv) {
     if (d.empty() || d[0] != '/' || d.find("/..") != std::string::npos)
       return make_error(ErrorCode::kInvalid,
                         fmt::format("--dfsa-dir {}: not an absolute path without '..'", d));
+  if (!o.http_collector.empty() && o.http.empty())
+    return make_error(ErrorCode::kInvalid, "--http-collector needs --http ADDR:PORT (omxd --help for usage)");
   cl.options = std::move(o);
   return cl;
 }

@@ -54,6 +54,11 @@ struct DaemonOptions {
   // (an NFS mount at the same path). Default: $OMX_DFSA_DIRS (colon-separated). omxd puts
   // the list in its environment for its guest supervisors and answers op "dfsa" with it.
   std::vector<std::string> dfsa_dirs;
+  // The web dashboard: `omx dashboard serve --listen HTTP` as a child (daemon/child_service.h);
+  // empty: none. With http_collector it also records the history in that database.
+  std::string http;
+  std::string http_collector;
+  double http_collector_interval_s = 5;
 };
 
 struct CommandLine {

@@ -85,6 +85,7 @@ json ProcessRegistry::on_migrated(const json& req, const Caller& c) {
   e.reason = req.value("reason", "");
   if (e.reason.size() > 200) e.reason.resize(200);
   e.uid = c.uid;
+  ++(e.to == self_ ? moved_home_ : moved_out_);
   if (e.to == self_) {
     away_.erase(e.pid);
   } else if (away_.size() < kMaxSupervisors || away_.count(e.pid)) {
@@ -102,7 +103,8 @@ json ProcessRegistry::on_migrations() const {
     events.push_back({{"pid", e.pid}, {"from", e.from}, {"to", e.to}, {"ms", e.ms},
                       {"bytes", e.bytes}, {"reason", e.reason}, {"uid", e.uid}, {"age_ms", age}});
   }
-  return ok_reply({{"events", events}, {"last_1m", ring_.count_since(now)}, {"total", ring_.total()}});
+  return ok_reply({{"events", events}, {"last_1m", ring_.count_since(now)}, {"total", ring_.total()},
+                   {"by_direction", {{"out", moved_out_}, {"home", moved_home_}, {"in", guests_in_}}}});
 }
 
 json ProcessRegistry::on_guest_started(const json& req, const Caller& c) {
@@ -115,6 +117,7 @@ json ProcessRegistry::on_guest_started(const json& req, const Caller& c) {
   g.uid = req.at("uid").get<uid_t>();
   g.lock = req.value("lock", false);
   guests_[c.pid] = g;
+  ++guests_in_;
   return ok_reply();
 }
 

@@ -14,7 +14,8 @@
 //                                       -> {"ok":true}  (from a home supervisor; fire and forget)
 //   {"op":"migrations"}                 -> {"ok":true,"events":[{"pid","from","to","ms","bytes",
 //                                           "reason","uid","age_ms"},...] (oldest first, at most
-//                                           kMaxEvents),"last_1m":N,"total":N}
+//                                           kMaxEvents),"last_1m":N,"total":N,
+//                                           "by_direction":{"out":N,"home":N,"in":N}}
 //   {"op":"guest_started","body":P,"home":N,"home_pid":P,"uid":U,"lock":B}
 //                                       -> {"ok":true}  (from a guest supervisor of this omxd)
 //   {"op":"procs"}                      -> {"ok":true,"node":SELF,"local_procs":N,"guests":[
@@ -107,6 +108,9 @@ class ProcessRegistry {
   std::map<pid_t, GuestBody> guests_;    // guest supervisor pid -> its body
   MigrationRing ring_;
   std::map<pid_t, uint32_t> away_;       // home pid -> node its body runs on (not here)
+  // Since omxd started: moves of processes homed here away (to another node) and back home,
+  // and guests received (the dashboard's omx_migrations_total{direction}).
+  uint64_t moved_out_ = 0, moved_home_ = 0, guests_in_ = 0;
 };
 
 }  // namespace omx::daemon

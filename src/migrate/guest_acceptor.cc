@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -16,6 +17,7 @@
 #include "mfs/server.h"
 #include "mfs/transport.h"
 #include "migrate/guest.h"
+#include "relay/server.h"
 #include "wire/channel.h"
 #include "wire/session_owner.h"
 
@@ -27,20 +29,27 @@ constexpr wire::Duration kFirstFrameTimeout{10000};
 
 auto log() { return log::get("guest"); }
 
-// A forked child that became a /mfs file server names itself so (PR_SET_NAME): it is not a
-// guest for the counts (gossip, mosctl, the shutdown drain), though SIGUSR1 still ends it.
+// A forked child that became a /mfs file server or a relay names itself so (PR_SET_NAME): it
+// is not a guest for the counts (gossip, mosctl, the shutdown drain), though SIGUSR1 still ends
+// a file server.
 constexpr char kMfsComm[] = "omx-mfs";
+constexpr char kRelayComm[] = "omx-relay";
 
-bool is_mfs_child(pid_t pid) {
+// "mfs", "relay", or "" for a guest supervisor (or a child that is gone).
+std::string service_of(pid_t pid) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/comm", static_cast<int>(pid));
   FILE* f = std::fopen(path, "re");
-  if (!f) return false;
+  if (!f) return "";
   char comm[32] = {};
-  bool mfs = std::fgets(comm, sizeof comm, f) && std::string_view(comm).starts_with(kMfsComm);
+  std::string_view c = std::fgets(comm, sizeof comm, f) ? comm : "";
   std::fclose(f);
-  return mfs;
+  if (c.starts_with(kMfsComm)) return "mfs";
+  if (c.starts_with(kRelayComm)) return "relay";
+  return "";
 }
+
+bool is_service_child(pid_t pid) { return !service_of(pid).empty(); }
 
 // A forked child holds a copy of every fd omxd had (close-on-exec does not apply: there is no
 // exec): its listening sockets, event loop, state directory. Kept, a guest that outlives omxd
@@ -80,6 +89,23 @@ void close_inherited_fds(int keep) {
   _exit(mfs::run_server(t, first, cfg));
 }
 
+// The session is a relay session (relay/protocol.h): run one whitelisted command as the owner,
+// reply, end. The owner is believed as for migration (root is not squashed): only key holders
+// get this far.
+[[noreturn]] void serve_relay_child(wire::Channel& ch, const wire::Frame& first,
+                                    const wire::SessionOwner& owner, bool closing,
+                                    const std::string& control) {
+  log::set_process_tag(fmt::format("node{} relay{}", ch.node(), getpid()));
+  ::prctl(PR_SET_NAME, kRelayComm, 0, 0, 0);
+  // The command (omx ps, mosctl, ...) talks to this omxd, whatever its control address is
+  // (run_as passes OMX_CONTROL on).
+  if (!control.empty()) ::setenv("OMX_CONTROL", control.c_str(), 1);
+  std::string refuse;
+  if (!(ch.features() & wire::kFeatureRelay)) refuse = "relay request without the relay feature";
+  if (closing) refuse = fmt::format("node {} is shutting down", ch.node());
+  _exit(relay::serve_relay(ch, first, owner, refuse));
+}
+
 [[noreturn]] void child_main(ScopedFd fd, const daemon::PeerAddress& peer, uint32_t node,
                              const wire::Key& key, bool allow_root, bool blocked, bool closing,
                              const std::string& control, const MfsOptions& mfs, bool guests_full) {
@@ -90,8 +116,9 @@ void close_inherited_fds(int keep) {
   ::signal(SIGCHLD, SIG_DFL);  // omxd ignores it; we wait for our own children
   log::set_process_tag(fmt::format("node{} guest{}", node, getpid()));
   wire::SessionOptions so;
-  so.app_features = wire::kFeatureMfs;  // offered: this node serves /mfs (sessions that do not
-                                        // offer it too negotiate without it, as before)
+  // Offered: this node serves /mfs and relays (sessions that do not offer them too negotiate
+  // without them, as before).
+  so.app_features = wire::kFeatureMfs | wire::kFeatureRelay;
   auto ch = wire::Channel::accept(std::move(fd), key, node, kHandshakeTimeout, so);
   if (!ch.ok()) {
     log()->warn("connection from {} rejected: {}", peer.to_string(), ch.error().message());
@@ -121,6 +148,7 @@ void close_inherited_fds(int keep) {
     }
     serve_mfs(*ch, *first, *owner, peer, mfs);
   }
+  if (first->type == wire::MsgType::kRelayRequest) serve_relay_child(*ch, *first, *owner, closing, control);
   if (first->type == wire::MsgType::kMigrateOffer && guests_full) {
     log()->warn("refusing the offer from {}: {} guests already", peer.to_string(),
                 GuestAcceptor::kMaxGuests);
@@ -166,12 +194,12 @@ void GuestAcceptor::on_connection(ScopedFd fd, const daemon::PeerAddress& peer) 
 size_t GuestAcceptor::guests() {
   children_.reap();
   return static_cast<size_t>(std::count_if(children_.pids().begin(), children_.pids().end(),
-                                           [](pid_t p) { return !is_mfs_child(p); }));
+                                           [](pid_t p) { return !is_service_child(p); }));
 }
 
 bool GuestAcceptor::is_guest(pid_t pid) {
   children_.reap();
-  return children_.pids().contains(pid) && !is_mfs_child(pid);
+  return children_.pids().contains(pid) && !is_service_child(pid);
 }
 
 std::vector<std::string> GuestAcceptor::describe_guests() {
@@ -180,8 +208,11 @@ std::vector<std::string> GuestAcceptor::describe_guests() {
   std::vector<std::string> out;
   for (pid_t p : children_.pids()) {
     auto it = peers_.find(p);
+    std::string service = service_of(p);
     out.push_back(fmt::format("{} pid {} (connection from {})",
-                              is_mfs_child(p) ? "mfs server" : "supervisor", p,
+                              service.empty() ? "supervisor"
+                                              : service == "mfs" ? "mfs server" : "relay",
+                              p,
                               it == peers_.end() ? "?" : it->second));
   }
   return out;

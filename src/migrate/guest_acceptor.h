@@ -6,7 +6,10 @@
 // owner's credentials; for a kMfsRequest it becomes a /mfs file server (mfs/server.h) with the
 // owner's credentials (uid 0 squashed to 65534 unless --mfs-root; mosctl nomfs: every request
 // refused with EACCES). A file server names itself omx-mfs, is not counted as a guest and ends
-// on SIGUSR1 like a guest. A peer without the cluster key gets no further than the handshake.
+// on SIGUSR1 like a guest. For a kRelayRequest it runs one whitelisted command as the owner
+// (relay/server.h: `omx on`, the web dashboard; root not squashed, as for migration), replies
+// and ends; it names itself omx-relay and is not counted as a guest either. A peer without the
+// cluster key gets no further than the handshake.
 // At most kMaxGuests guest supervisors and kMaxChildren children in all run at once; further
 // connections (or offers) are refused. Once close() was called (omxd shuts down cleanly) every
 // offer is refused ("node N is shutting down") and no file session starts.
@@ -44,12 +47,12 @@ class GuestAcceptor final : public daemon::ConnectionHandler {
   void on_connection(ScopedFd fd, const daemon::PeerAddress& peer) override;
   // Sends `sig` to every guest supervisor (SIGUSR1: go home, mosctl expel); returns how many.
   size_t signal_all(int sig);
-  // Guest supervisors running (children that became /mfs file servers are not counted).
+  // Guest supervisors running (children that became /mfs file servers or relays are not counted).
   size_t guests();
   // Whether `pid` is a guest supervisor this acceptor forked, still running.
   bool is_guest(pid_t pid);
   // One line per child still here: "supervisor pid P (connection from ADDR)", or
-  // "mfs server pid P (...)".
+  // "mfs server pid P (...)", "relay pid P (...)".
   std::vector<std::string> describe_guests();
   // From now on every migration offer is refused (omxd is shutting down).
   void close() { closing_ = true; }

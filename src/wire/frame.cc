@@ -44,6 +44,8 @@ const char* known_name(uint16_t type) {
     case MsgType::kControlReply: return "control-reply";
     case MsgType::kMfsRequest: return "mfs-request";
     case MsgType::kMfsReply: return "mfs-reply";
+    case MsgType::kRelayRequest: return "relay-request";
+    case MsgType::kRelayReply: return "relay-reply";
   }
   return nullptr;
 }

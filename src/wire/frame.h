@@ -96,6 +96,9 @@ enum class MsgType : uint16_t {
   kControlReply = 0x0502,
   kMfsRequest = 0x0581,
   kMfsReply = 0x0582,
+  // Relay (kFeatureRelay): run one whitelisted command as the session owner (src/relay/protocol.h)
+  kRelayRequest = 0x0591,
+  kRelayReply = 0x0592,
 };
 
 bool is_known_type(uint16_t type);

@@ -55,6 +55,9 @@ inline constexpr uint64_t kTransportFeatureMask = 0xffff;
 // (docs/mfs-dfsa-design.md §1.3) said 1 << 8, but bits 0-15 are the transport's and
 // app_features with those bits are refused (handshake.cc): it is bit 16.
 inline constexpr uint64_t kFeatureMfs = 1ull << 16;
+// The peer runs whitelisted commands for the session owner (kRelayRequest/kRelayReply,
+// src/relay/protocol.h): `omx on NODE`, the web dashboard.
+inline constexpr uint64_t kFeatureRelay = 1ull << 17;
 
 // Transport bits this process offers (kFeatureAes256Gcm when the CPU has AES-NI).
 uint64_t local_transport_features();

@@ -62,6 +62,10 @@ for m in "${modes[@]}"; do
   expect "$m" "$OMX_SRC/dist/omxd.default" setpe -w -f "$OMX_SRC/dist/omxd.d"
   expect "$m" "lo" omdiscd -i l
   expect "$m" "--json" showmap --j
+  expect "$m" "kill omx renice" omx on 2 -- ""
+  expect "$m" "migrate mosctl mps" omx on 2 -- omx m
+  expect "$m" "--timeout" omx on --t
+  expect "$m" "getfree getload getmem getspeed getutil" omx on 2 --user 0 -- omx mosctl get
 done
 
 log "with omxd: node ids from omx control nodes"
@@ -80,6 +84,7 @@ for m in "${modes[@]}"; do
   expect "$m" "-3" mosrun -c -3
   expect_has "$m" "-1 -2 -3 -h -j -L" mosrun -
   expect "$m" "2" setpe -w -p 2
+  expect "$m" "1 2 3" omx on ""
 done
 kill -TERM "$omxd"
 wait "$omxd" || true

@@ -207,9 +207,9 @@ TEST(WireFrame, TypeFamiliesAndNames) {
   EXPECT_EQ(msg_type_name(0x7777), "unknown(0x7777)");
   int known = 0;
   for (uint32_t t = 0; t <= 0xFFFF; ++t) known += is_known_type(static_cast<uint16_t>(t));
-  EXPECT_EQ(known, 35);  // 22 + session-owner + the migration engine's image, pages, pages-end, migrate-home,
+  EXPECT_EQ(known, 37);  // 22 + session-owner + the migration engine's image, pages, pages-end, migrate-home,
                          // go-home, syscall-cancel, stopped, balance-policy, balance-move, body-stats,
-                         // fd-query, fd-info (DFSA)
+                         // fd-query, fd-info (DFSA), relay-request, relay-reply
   EXPECT_EQ(msg_type_name(MsgType::kGoHome), "go-home");
 }
 
