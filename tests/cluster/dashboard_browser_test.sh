@@ -30,7 +30,10 @@ x "$D" 1 node "$OMX_SRC/web/test/cluster.mjs" --url http://127.0.0.1:8750 --pid 
   --shots "$OMX_BUILD/web-shots/cluster" || rc=$?
 x "$D" 1 kill "$pid" 2>/dev/null || true
 if [ "$rc" != 0 ]; then
-  for i in 1 2 3; do echo "--- node $i omxd.log (tail)"; tail -n 15 "$D/node$i/omxd.log" 2>/dev/null || true; done
+  for i in 1 2 3; do
+    echo "--- node $i omxd.log and dashboard.log (tails)"
+    tail -n 15 "$D/node$i/omxd.log" "$D/node$i/dashboard.log" 2>/dev/null || true
+  done
   fail "the browser test failed (screenshots in $OMX_BUILD/web-shots/cluster/)"
 fi
 echo PASS
