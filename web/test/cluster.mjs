@@ -101,6 +101,10 @@ try {
   const past = `[data-testid=past-procs] tr[data-proc="${key}"]`;
   await until(async () => (await page.locator(past).count()) === 1, `the process list at ${local} has ${key}`, 10000);
   check((await page.locator(past).getAttribute('data-where')) === '2', `and shows it on node 2 then (${await page.locator(past).getAttribute('data-where')})`);
+  step = 'api reference';
+  const docs = await fetch(`${url}/api/docs/`);
+  check(docs.ok && (await docs.text()).includes('/api/v1/processes/{home}/{pid}/migrate'), 'the server serves the API reference at /api/docs/');
+  check((await (await fetch(`${url}/openapi.yaml`)).text()).startsWith('openapi: 3'), 'the server serves /openapi.yaml');
   check(errors.length === 0, `no page errors: ${errors.join(' | ')}`);
   await screenshots(page, shots, 'cluster');
   console.log('PASS');
