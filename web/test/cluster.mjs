@@ -8,8 +8,7 @@
 // History view has points collected during the test, and the process list at the moment it was
 // on node 2 has it there.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { Failure, args, check, drag, launch, screenshots, until } from './lib.mjs';
+import { args, check, drag, runBrowserTest, until } from './lib.mjs';
 
 const a = args();
 const url = (a.url || 'http://127.0.0.1:8750').replace(/\/$/, '');
@@ -17,7 +16,6 @@ const pid = String(a.pid || '');
 const omx = a.omx || 'omx';
 const shots = a.shots;
 if (!pid) { console.error('usage: cluster.mjs --url URL --pid PID --omx OMX [--shots DIR]'); process.exit(2); }
-if (shots) rmSync(shots, { recursive: true, force: true });
 
 const key = `1:${pid}`;
 const where = () => {
@@ -27,18 +25,14 @@ const where = () => {
 const getJson = async (path) => { const r = await fetch(url + path); return r.ok ? r.json() : null; };
 const log = (s) => console.log(`--- ${s}`);
 
-let browser;
-let page;
-let step = 'start';
-try {
-  step = 'the server answers';
-  await until(async () => (await getJson('/api/v1/whoami'))?.can_act, `${url}/api/v1/whoami answers with can_act`, 20000, 300);
-  ({ browser, page } = await launch());
+await runBrowserTest({ shots, prefix: 'cluster' }, async (t) => {
+  const page = t.page;
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  t.step = 'the server answers';
+  await until(async () => (await getJson('/api/v1/whoami'))?.can_act, `${url}/api/v1/whoami answers with can_act`, 20000, 300);
 
-  step = 'nodes view';
-  log(step);
+  log(t.step = 'nodes view');
   await page.goto(`${url}/#nodes`);
   await until(async () => (await page.locator('table.nodes tr[data-up="1"]').count()) === 3, 'the Nodes view shows 3 nodes up', 20000);
   for (const n of [1, 2, 3]) {
@@ -54,16 +48,14 @@ try {
     'node 1 shows the load of the CPU-bound program (>= 50)', 20000);
   check(/efficiency \d+ %/.test(await page.locator('tr.all .bar.eff').innerText()), 'the cluster row shows the efficiency');
 
-  step = 'processes view';
-  log(step);
+  log(t.step = 'processes view');
   await page.goto(`${url}/#procs`);
   const row = `table.procs tr[data-proc="${key}"]`;
   await until(async () => (await page.locator(row).count()) === 1, `the Processes view lists ${key}`, 15000);
   check((await page.locator(`${row} td.cmd`).innerText()).includes('demo_primes'), 'its command is demo_primes');
   check((await page.locator(`${row} td.where`).innerText()).trim() === '1', 'it runs at home (node 1)');
 
-  step = 'migration map: drag onto node 2';
-  log(step);
+  log(t.step = 'migration map: drag onto node 2');
   await page.goto(`${url}/#map`);
   const sq = `rect[data-proc="${key}"]`;
   await until(async () => (await page.locator(sq).getAttribute('data-where')) === '1', `the map draws ${key} at node 1`, 10000);
@@ -82,15 +74,13 @@ try {
     'the collector takes snapshots while it is on node 2', 10 * interval + 10000, 300);
   const tPast = (await getJson('/api/v1/history')).last;
 
-  step = 'migration map: double-click sends it home';
-  log(step);
+  log(t.step = 'migration map: double-click sends it home');
   await page.dblclick(sq);
   await until(() => where() === '1', `after the double-click, omx where ${pid} says 1`, 20000, 300);
   await until(async () => (await page.locator(sq).getAttribute('data-where')) === '1', 'the map redraws it at home', 10000);
   check(await page.locator(`line[data-line="${key}"]`).count() === 0, 'no line once home');
 
-  step = 'history';
-  log(step);
+  log(t.step = 'history');
   await page.goto(`${url}/#history`);
   await until(async () => Number(await page.locator('[data-testid=chart-load]').getAttribute('data-points')) >= 2,
     'the load chart has points collected during the test', 15000);
@@ -101,17 +91,9 @@ try {
   const past = `[data-testid=past-procs] tr[data-proc="${key}"]`;
   await until(async () => (await page.locator(past).count()) === 1, `the process list at ${local} has ${key}`, 10000);
   check((await page.locator(past).getAttribute('data-where')) === '2', `and shows it on node 2 then (${await page.locator(past).getAttribute('data-where')})`);
-  step = 'api reference';
+  t.step = 'api reference';
   const docs = await fetch(`${url}/api/docs/`);
   check(docs.ok && (await docs.text()).includes('/api/v1/processes/{home}/{pid}/migrate'), 'the server serves the API reference at /api/docs/');
   check((await (await fetch(`${url}/openapi.yaml`)).text()).startsWith('openapi: 3'), 'the server serves /openapi.yaml');
   check(errors.length === 0, `no page errors: ${errors.join(' | ')}`);
-  await screenshots(page, shots, 'cluster');
-  console.log('PASS');
-} catch (e) {
-  console.error(`FAIL (${step}): ${e instanceof Failure ? e.message : e.stack}`);
-  if (page) await screenshots(page, shots, 'cluster-failed');
-  process.exitCode = 1;
-} finally {
-  if (browser) await browser.close().catch(() => {});
-}
+});

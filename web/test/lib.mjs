@@ -1,6 +1,6 @@
 // Shared pieces of the browser tests: Debian's chromium driven by playwright-core, checks that
 // fail with one clear line, screenshots of every view.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -81,4 +81,29 @@ export function args(argv = process.argv.slice(2)) {
     }
   }
   return o;
+}
+
+/**
+ * Runs a browser test: launches chromium, calls body(t) with t.page (t.step names what it is
+ * checking, for the failure line), then screenshots every view into `shots` as PREFIX-*.png
+ * (PREFIX-failed-*.png on failure) and prints PASS or "FAIL (step): why"; exit code 1 on
+ * failure. `cleanup` runs last, whatever happened.
+ */
+export async function runBrowserTest({ shots, prefix }, body, cleanup = () => {}) {
+  if (shots) rmSync(shots, { recursive: true, force: true });
+  const t = { step: 'start', page: undefined };
+  let browser;
+  try {
+    ({ browser, page: t.page } = await launch());
+    await body(t);
+    await screenshots(t.page, shots, prefix);
+    console.log('PASS');
+  } catch (e) {
+    console.error(`FAIL (${t.step}): ${e instanceof Failure ? e.message : e.stack}`);
+    if (t.page) await screenshots(t.page, shots, `${prefix}-failed`);
+    process.exitCode = 1;
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    await cleanup();
+  }
 }

@@ -5,15 +5,13 @@
 // the API reference page and the spec are served.
 //   node test/ui-mock.mjs --root BUILD/web [--shots DIR]
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Failure, args, check, drag, launch, screenshots, until } from './lib.mjs';
+import { args, check, drag, runBrowserTest, until } from './lib.mjs';
 
 const a = args();
 const root = a.root || join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const shots = a.shots;
-if (shots) rmSync(shots, { recursive: true, force: true });
 
 function startMock(extra = []) {
   return new Promise((resolve, reject) => {
@@ -28,21 +26,31 @@ function startMock(extra = []) {
 }
 
 const mocks = [];
-let browser;
-let page;
-let step = '';
 const log = async (url) => (await fetch(`${url}/__mock/log`)).json();
 const posted = async (url, path, pred = () => true) => (await log(url)).find((p) => p.path === path && pred(p));
 
-try {
+await runBrowserTest({ shots, prefix: 'mock' }, async (t) => {
+  const page = t.page;
   const m = await startMock();
   mocks.push(m.proc);
-  ({ browser, page } = await launch());
   const errors = [];
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
 
-  step = 'nodes view';
+  t.step = 'read-only, no collector';
+  const r = await startMock(['--readonly', '--no-history']);
+  mocks.push(r.proc);
+  await page.goto(`${r.url}/#history`);
+  await until(async () => (await page.locator('[data-testid=readonly]').count()) === 1, 'the read-only notice');
+  await until(async () => (await page.locator('[data-testid=no-collector]').innerText()).includes('no collector on this node'),
+    'History shows the server\'s "no collector on this node"');
+  await page.goto(`${r.url}/#procs`);
+  await until(async () => (await page.locator('tr[data-proc="1:4242"]').count()) === 1, 'read-only: processes listed');
+  await page.locator('tr[data-proc="1:4242"]').click();
+  check(await page.locator('#migrator button[data-act=home]').isDisabled(), 'read-only: the migrator\'s buttons are disabled');
+  errors.length = 0;  // its 404s (no collector) were asked for
+
+  t.step = 'nodes view';
   await page.goto(`${m.url}/#nodes`);
   await until(async () => (await page.locator('table.nodes tr[data-up="1"]').count()) === 3, 'three nodes up in the Nodes view');
   check((await page.locator('[data-testid=whoami]').innerText()).includes('root'), 'whoami shows root');
@@ -64,7 +72,7 @@ try {
   await until(() => posted(m.url, '/api/v1/nodes/all/expel'), '"all nodes" expel POSTs /nodes/all/expel');
   await page.locator('#node-dialog button.close').click();
 
-  step = 'processes view';
+  t.step = 'processes view';
   await page.goto(`${m.url}/#procs`);
   await until(async () => (await page.locator('table.procs tr[data-proc="1:4242"]').count()) === 1, 'process 1:4242 listed');
   check(await page.locator('tr[data-proc="1:4243"].migrated').count() === 1, 'the migrated process is marked migrated');
@@ -87,7 +95,7 @@ try {
   await page.locator('select[aria-label="guests of node"]').selectOption('3');
   await until(async () => (await page.locator('[data-testid=guests] tr[data-proc="1:4242"]').count()) === 1, 'guests of node 3 list 1:4242');
 
-  step = 'migration map';
+  t.step = 'migration map';
   await page.goto(`${m.url}/#map`);
   const sq = 'rect[data-proc="1:4242"]';
   await until(async () => (await page.locator(sq).getAttribute('data-where')) === '3', 'the map draws 1:4242 at node 3');
@@ -103,7 +111,7 @@ try {
   await until(async () => (await page.locator(sq).getAttribute('data-where')) === '1', 'the map redraws 1:4242 at home');
   check(await page.locator('line[data-line="1:4242"]').count() === 0, 'no line once home');
 
-  step = 'history';
+  t.step = 'history';
   await page.goto(`${m.url}/#history`);
   await until(async () => Number(await page.locator('[data-testid=chart-load]').getAttribute('data-points')) > 10, 'the load chart has points');
   check(await page.locator('[data-testid=chart-load] canvas').count() >= 1, 'the load chart is drawn');
@@ -116,32 +124,12 @@ try {
   await page.locator('button[data-act=show-at]').click();
   await until(async () => (await page.locator('[data-testid=past-procs] tr[data-proc="1:4242"]').count()) === 1, 'the past process list has 1:4242');
 
-  step = 'api docs';
+  t.step = 'api docs';
   const docs = await (await fetch(`${m.url}/api/docs/index.html`)).text();
   check(docs.includes('omx dashboard API') && docs.includes('/api/v1/processes/{home}/{pid}/migrate'), 'api/docs/index.html documents the API');
   check((await (await fetch(`${m.url}/openapi.yaml`)).text()).startsWith('openapi: 3'), 'openapi.yaml is served');
   check(!/https?:\/\/(?!127\.0\.0\.1)/.test(await (await fetch(`${m.url}/index.html`)).text()), 'index.html links nothing outside');
   const unexpected = errors.filter((e) => !/status of 422/.test(e));  // the 422 above was asked for
   check(unexpected.length === 0, `no console errors: ${unexpected.join(' | ')}`);
-  await screenshots(page, shots, 'mock');
 
-  step = 'read-only, no collector';
-  const r = await startMock(['--readonly', '--no-history']);
-  mocks.push(r.proc);
-  await page.goto(`${r.url}/#history`);
-  await until(async () => (await page.locator('[data-testid=readonly]').count()) === 1, 'the read-only notice');
-  await until(async () => (await page.locator('[data-testid=no-collector]').innerText()).includes('no collector on this node'),
-    'History shows the server\'s "no collector on this node"');
-  await page.goto(`${r.url}/#procs`);
-  await until(async () => (await page.locator('tr[data-proc="1:4242"]').count()) === 1, 'read-only: processes listed');
-  await page.locator('tr[data-proc="1:4242"]').click();
-  check(await page.locator('#migrator button[data-act=home]').isDisabled(), 'read-only: the migrator\'s buttons are disabled');
-  console.log('PASS');
-} catch (e) {
-  console.error(`FAIL (${step}): ${e instanceof Failure ? e.message : e.stack}`);
-  if (page) await screenshots(page, shots, 'mock-failed');
-  process.exitCode = 1;
-} finally {
-  if (browser) await browser.close().catch(() => {});
-  for (const p of mocks) p.kill();
-}
+}, () => { for (const p of mocks) p.kill(); });
