@@ -3,9 +3,11 @@
 # every node's namespace, the collector on node 1), a CPU-bound demo_primes started with
 # `mosrun -h` on node 1 (at home, locked: balancing leaves it where the test puts it), and
 # Debian's chromium, driven by playwright-core, inside node 1's namespace. Screenshots of every
-# view go to $OMX_BUILD/web-shots/cluster/ (on failure too). Skips only without root.
+# view go to $OMX_BUILD/web-shots/cluster/ (on failure too). Skips only without root or network
+# namespaces (a missing chromium is a failure: tools/deps.sh installs it).
 source "$(dirname "$0")/lib.sh"
 need_root
+unshare --net true 2>/dev/null || skip "network namespaces are not permitted here"
 export PATH=$OMX_BIN:$PATH
 [ -x "${OMX_CHROMIUM:-/usr/bin/chromium}" ] || fail "no chromium (tools/deps.sh installs it)"
 [ -f "$OMX_BUILD/web/index.html" ] || fail "no dashboard in $OMX_BUILD/web (the web target builds it)"
