@@ -87,6 +87,10 @@ std::string dashboard_address(const ClusterState& c, const ClusterNode& n) {
   return fmt::format("{}:{}", host, kDashboardPort);
 }
 
+std::string history_path(const ClusterState& c) {
+  return c.mode == ClusterMode::kNamespaces ? std::string("/tmp/") + kHistoryFile : kHistoryFile;
+}
+
 Result<ClusterState> load_cluster_state(const std::string& dir) {
   std::string path = dir + "/" + kClusterFile;
   OMX_ASSIGN(std::string text, read_text_file(path));

@@ -40,7 +40,7 @@ inline constexpr const char kKeyFile[] = "cluster.key";
 inline constexpr const char kMfsMountPoint[] = "/mfs";
 // omx cluster up --dashboard: each node's dashboard listens on its loopback address (127.0.0.1
 // in its own namespace; its 127.77.<c>.<i> node address in host mode) at this port; node 1's
-// collector writes DIR/history.db.
+// collector writes history_path().
 inline constexpr uint16_t kDashboardPort = 8750;
 inline constexpr const char kHistoryFile[] = "history.db";
 
@@ -85,6 +85,11 @@ struct ClusterState {
 std::string mode_name(ClusterMode mode);
 // "ADDR:PORT" of node n's dashboard (--dashboard), as seen from inside the node.
 std::string dashboard_address(const ClusterState& c, const ClusterNode& n);
+// Node 1's history database as its omxd names it: in namespaces mode "/tmp/history.db", the
+// node's private /tmp, i.e. DIR/node1/tmp/history.db (SQLite makes paths absolute with
+// getcwd, and DIR itself may lie under the host's /tmp, which the node cannot see); in host
+// mode "history.db" relative to omxd's working directory DIR.
+std::string history_path(const ClusterState& c);
 
 // Reads DIR/cluster.json. ENOENT (no cluster in DIR) is a kSys error with err == ENOENT.
 Result<ClusterState> load_cluster_state(const std::string& dir);

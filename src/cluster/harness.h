@@ -34,7 +34,7 @@ struct UpOptions {
   std::chrono::milliseconds timeout{10000};  // for every omxd to become ready
   bool mfs = false;  // --mfs: every omxd mounts /mfs in its own mount namespace (root only)
   // --dashboard: every omxd serves the web dashboard (omxd --http) on kDashboardPort of its
-  // loopback address; node 1 also runs the collector (DIR/history.db, one sample a second).
+  // loopback address; node 1 also runs the collector (history_path(), one sample a second).
   bool dashboard = false;
 };
 

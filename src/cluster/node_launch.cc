@@ -120,14 +120,8 @@ std::vector<std::string> omxd_args(const ClusterState& c, const ClusterNode& n) 
   if (c.mfs) args.insert(args.end(), {"--mfs-mount", kMfsMountPoint, "--mfs-root"});
   if (c.dashboard) {
     args.insert(args.end(), {"--http", dashboard_address(c, n)});
-    // Node 1's collector. SQLite makes a relative name absolute with getcwd() (and resolves
-    // symbolic links, /proc/self/cwd too): with namespaces that path (DIR, usually under /tmp)
-    // names nothing behind the node's private /tmp, so the file goes there instead:
-    // DIR/node1/tmp/history.db. In host mode the working directory's path is valid: DIR/history.db.
     if (n.id == c.nodes.front().id)
-      args.insert(args.end(), {"--http-collector",
-                               c.mode == ClusterMode::kNamespaces ? std::string("/tmp/") + kHistoryFile : std::string(kHistoryFile),
-                               "--http-collector-interval", "1"});
+      args.insert(args.end(), {"--http-collector", history_path(c), "--http-collector-interval", "1"});
   }
   return args;
 }

@@ -84,15 +84,15 @@ Result<json> ClusterSource::node_processes(const Target& t) {
 
 // Asks every up node at once; whatever has not answered at the deadline is an error entry. The
 // workers are detached and share the result state, so a late one finishes harmlessly.
-json ClusterSource::fetch_processes(const json& cluster) {
+json ClusterSource::fetch_processes(const json& nodes_reply) {
   struct Shared {
     std::mutex mu;
     std::condition_variable cv;
     std::vector<std::optional<Result<json>>> results;
   };
   std::vector<Target> targets;
-  for (const json& n : cluster.value("nodes", json::array()))
-    if (n.value("up", false)) targets.push_back(target_of(n));
+  for (const json& n : nodes_reply.value("nodes", json::array()))
+    if (n.value("state", "") == "up") targets.push_back(target_of(n));
   auto shared = std::make_shared<Shared>();
   shared->results.resize(targets.size());
   for (size_t i = 0; i < targets.size(); ++i) {
@@ -118,7 +118,8 @@ json ClusterSource::fetch_processes(const json& cluster) {
     } else if (!r->ok()) {
       errors.push_back({{"node", targets[i].node}, {"error", r->error().message()}});
     } else {
-      for (const json& p : **r) procs.push_back(p);
+      for (const json& p : **r)
+        if (!p.value("guest", false)) procs.push_back(p);  // one row each: from its home
     }
   }
   return {{"time", now_ms()}, {"processes", std::move(procs)}, {"errors", std::move(errors)}};
@@ -127,8 +128,8 @@ json ClusterSource::fetch_processes(const json& cluster) {
 Result<json> ClusterSource::processes() {
   std::lock_guard lock(processes_mu_);
   if (processes_cache_ && Clock::now() - processes_at_ < kProcessesCache) return *processes_cache_;
-  OMX_ASSIGN(json c, cluster());
-  json p = fetch_processes(c);
+  OMX_ASSIGN(json nodes, ask({{"op", "nodes"}}, control_));  // the addresses and ports too
+  json p = fetch_processes(nodes);
   processes_cache_ = p;
   processes_at_ = Clock::now();
   return p;

@@ -5,7 +5,8 @@
 //  * processes(): every up node's `omx ps --json` in parallel: this node's is listed here
 //    (procinfo::list_processes, as `omx ps` does), the others' through the runner as root.
 //    Nodes that do not answer by the deadline (~1.5 s) are listed in "errors" and their
-//    processes are missing, never stale. Cached kProcessesCache; concurrent callers of a stale
+//    processes are missing, never stale. One row per process, from its home node (guest rows
+//    are left to guests()). Cached kProcessesCache; concurrent callers of a stale
 //    cache wait for one refresh instead of starting their own.
 //  * guests(node): that node's processes that are guests there.
 //  * migrations(): this node's counters by direction (omxd's op "migrations").
@@ -48,7 +49,7 @@ class ClusterSource {
  private:
   Result<nlohmann::json> fetch_cluster();
   Result<nlohmann::json> node_processes(const Target& t);
-  nlohmann::json fetch_processes(const nlohmann::json& cluster);
+  nlohmann::json fetch_processes(const nlohmann::json& nodes_reply);  // omxd's `nodes` reply
 
   std::string control_;
   NodeRunner runner_;

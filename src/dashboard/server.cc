@@ -156,6 +156,17 @@ bool Server::Impl::admit(const httplib::Request& req, httplib::Response& res, Id
       send_error(res, 403, *bad);
       return false;
     }
+    // httplib drops a body over its payload limit and still routes the request (0.11): judge
+    // by the declared length, so a huge body is refused instead of read as an empty one.
+    std::string declared = req.get_header_value("Content-Length");
+    if (declared.size() > 9 || (!declared.empty() && std::stoul(declared) > kMaxBody)) {
+      send_error(res, 413, fmt::format("request body too large (at most {} bytes)", kMaxBody));
+      return false;
+    }
+    if (declared.empty() ? !req.body.empty() : std::stoul(declared) != req.body.size()) {
+      send_error(res, 400, "the request body was not read in full (send it with a Content-Length)");
+      return false;
+    }
     if (!req.body.empty()) {
       json body = json::parse(req.body, nullptr, false);
       if (body.is_discarded() || !body.is_object()) {
