@@ -4,9 +4,9 @@
 //   node test/cluster.mjs --url http://127.0.0.1:8750 --pid PID --omx BIN/omx [--shots DIR]
 // Checks: the Nodes view shows the 3 nodes up with real figures; the Processes view lists the
 // program; dragging its square on the migration map onto node 2 migrates it (`omx where PID`
-// says 2) and the map redraws it there with a line home; a double-click sends it home; the
-// History view has points collected during the test, and the process list at the moment it was
-// on node 2 has it there.
+// says 2) and the map redraws it there with a line home, node 2's guests list it; a
+// double-click sends it home; the History view has points collected during the test, and the
+// process list at the moment it was on node 2 has it there.
 import { execFileSync } from 'node:child_process';
 import { args, check, drag, runBrowserTest, until } from './lib.mjs';
 
@@ -74,7 +74,16 @@ await runBrowserTest({ shots, prefix: 'cluster' }, async (t) => {
     'the collector takes snapshots while it is on node 2', 10 * interval + 10000, 300);
   const tPast = (await getJson('/api/v1/history')).last;
 
+  t.step = 'guests of node 2';
+  await page.goto(`${url}/#procs`);
+  await until(async () => (await page.locator(`${row} td.where`).innerText()).includes('2'), 'the Processes view shows it on node 2', 10000);
+  await page.locator('select[aria-label="guests of node"]').selectOption('2');
+  await until(async () => (await page.locator(`[data-testid=guests] tr[data-proc="${key}"]`).count()) === 1,
+    `node 2's guests list ${key}`, 10000);
+
   log(t.step = 'migration map: double-click sends it home');
+  await page.goto(`${url}/#map`);
+  await until(async () => (await page.locator(sq).getAttribute('data-where')) === '2', 'the map draws it at node 2 again', 10000);
   await page.dblclick(sq);
   await until(() => where() === '1', `after the double-click, omx where ${pid} says 1`, 20000, 300);
   await until(async () => (await page.locator(sq).getAttribute('data-where')) === '1', 'the map redraws it at home', 10000);
@@ -84,7 +93,7 @@ await runBrowserTest({ shots, prefix: 'cluster' }, async (t) => {
   await page.goto(`${url}/#history`);
   await until(async () => Number(await page.locator('[data-testid=chart-load]').getAttribute('data-points')) >= 2,
     'the load chart has points collected during the test', 15000);
-  check(await page.locator('[data-testid=chart-load] canvas').count() >= 1, 'the load chart is drawn');
+  await until(async () => (await page.locator('[data-testid=chart-load] canvas').count()) >= 1, 'the load chart is drawn', 5000);
   const local = await page.evaluate((ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60e3).toISOString().slice(0, 19),
     Math.ceil(tPast / 1000) * 1000);
   await page.locator('input[aria-label="moment (time)"]').fill(local);

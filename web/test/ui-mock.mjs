@@ -114,7 +114,7 @@ await runBrowserTest({ shots, prefix: 'mock' }, async (t) => {
   t.step = 'history';
   await page.goto(`${m.url}/#history`);
   await until(async () => Number(await page.locator('[data-testid=chart-load]').getAttribute('data-points')) > 10, 'the load chart has points');
-  check(await page.locator('[data-testid=chart-load] canvas').count() >= 1, 'the load chart is drawn');
+  await until(async () => (await page.locator('[data-testid=chart-load] canvas').count()) >= 1, 'the load chart is drawn', 5000);
   check(Number(await page.locator('[data-testid=chart-load]').getAttribute('data-marks')) >= 1, 'the mark is on the chart');
   await page.locator('button[data-range="1 h"]').click();
   await page.locator('input[aria-label="mark label"]').fill('ui test');
