@@ -6,9 +6,9 @@ import { parse } from 'yaml';
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
 // A little Markdown: paragraphs, `code`, **bold**, lists of "- " / "* " lines.
+const inline = (s) => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>').replace(/\*\*([^*]+)\*\*/g, '<b>$1</b>');
 function md(text) {
   if (!text) return '';
-  const inline = (s) => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>').replace(/\*\*([^*]+)\*\*/g, '<b>$1</b>');
   return String(text).trim().split(/\n\s*\n/).map((block) => {
     const lines = block.split('\n');
     if (lines.every((l) => /^\s*[-*] /.test(l))) return '<ul>' + lines.map((l) => `<li>${inline(l.replace(/^\s*[-*] /, ''))}</li>`).join('') + '</ul>';
@@ -69,9 +69,9 @@ export function renderApiDocs(yamlText) {
       const op = item[m];
       if (!op) continue;
       const id = anchor('op', `${m}${path}`);
-      toc.push(`<li><a href="#${id}"><span class="m ${m}">${m.toUpperCase()}</span> <code>${esc(path)}</code></a> — ${esc(op.summary)}</li>`);
+      toc.push(`<li><a href="#${id}"><span class="m ${m}">${m.toUpperCase()}</span> <code>${esc(path)}</code></a> — ${inline(op.summary)}</li>`);
       let h = `<section class="op" id="${id}"><h3><span class="m ${m}">${m.toUpperCase()}</span> <code>${esc(path)}</code></h3>`;
-      h += `<p class="summary">${esc(op.summary)}</p>${md(op.description)}`;
+      h += `<p class="summary">${inline(op.summary)}</p>${md(op.description)}`;
       const params = [...(item.parameters || []), ...(op.parameters || [])].map((p) => deref(p, 'parameters'));
       if (params.length) {
         h += '<h4>Parameters</h4><table class="props"><tr><th>name</th><th>in</th><th>type</th><th>meaning</th></tr>';
