@@ -26,7 +26,8 @@ dpkg-deb -c "$deb" | awk '{ p = $6; sub(/^\./, "", p); print p ($7 == "->" ? " -
 want=(/usr/bin/omx /usr/sbin/omxd /lib/systemd/system/omxd.service /etc/default/omxd
       /usr/share/doc/omx/examples/openmosix.map.example /usr/share/doc/omx/README.md
       /usr/share/bash-completion/completions/omx /usr/share/man/man1/omx.1.gz
-      /usr/share/man/man8/omxd.8.gz)
+      /usr/share/man/man8/omxd.8.gz
+      /usr/share/omx/web/index.html /usr/share/omx/web/api/docs/index.html /usr/share/omx/web/openapi.yaml)
 for n in mosrun migrate mosctl mosmon mps mtop setpe showmap omdiscd; do
   want+=("/usr/bin/$n -> omx" "/usr/share/bash-completion/completions/$n -> omx")
 done
