@@ -66,13 +66,18 @@ await runBrowserTest({ shots, prefix: 'cluster' }, async (t) => {
   await until(async () => (await page.locator(`line[data-line="${key}"]`).count()) === 1, 'a line from it to its home', 5000);
   check(await page.locator(`${sq}.migrated`).count() === 1, 'it is drawn as migrated (green)');
   if (shots) await page.screenshot({ path: `${shots}/cluster-map-migrated.png` }).catch(() => {});
-  // let the collector take snapshots while it is on node 2
+  // let the collector take a process snapshot while it is on node 2 (process lists are recorded
+  // less often than loads: at most every 5 s)
   const col = await getJson('/api/v1/history');
   check(col, '/api/v1/history answers on node 1 (the collector runs there)');
   const interval = col.interval_ms || 1000;
-  await until(async () => ((await getJson('/api/v1/history'))?.last ?? 0) >= t2 + 2 * interval,
-    'the collector takes snapshots while it is on node 2', 10 * interval + 10000, 300);
-  const tPast = (await getJson('/api/v1/history')).last;
+  let tPast = 0;
+  await until(async () => {
+    const snap = await getJson(`/api/v1/history/processes?at=${Date.now()}`);
+    const p = snap?.processes?.find((r) => `${r.home}:${r.home_pid}` === key);
+    if (snap && snap.time >= t2 && p && p.where === 2) tPast = snap.time;
+    return tPast > 0;
+  }, 'the collector records a process list with it on node 2', 10 * interval + 15000, 300);
 
   t.step = 'guests of node 2';
   await page.goto(`${url}/#procs`);
