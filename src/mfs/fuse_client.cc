@@ -165,8 +165,8 @@ Result<Reply> ask(uint32_t node, const Request& r) {
   return reply;
 }
 
-// The same on the session holding handle `h` (fi->fh).
-Result<Reply> ask_handle(uint64_t h, Request r) {
+// The lease on the session holding handle `h` (fi->fh), and the server's fh in r.
+Result<SessionPool::Lease> lease_handle(uint64_t h, Request& r) {
   Handle handle;
   {
     std::lock_guard lock(client().mu);
@@ -175,7 +175,12 @@ Result<Reply> ask_handle(uint64_t h, Request r) {
     handle = it->second;
   }
   r.fh = handle.fh;
-  OMX_ASSIGN(auto lease, client().pool->get_session(handle.session));
+  return client().pool->get_session(handle.session);
+}
+
+// The same on the session holding handle `h` (fi->fh).
+Result<Reply> ask_handle(uint64_t h, Request r) {
+  OMX_ASSIGN(auto lease, lease_handle(h, r));
   return client().pool->call(lease, std::move(r));
 }
 
@@ -381,31 +386,35 @@ int op_create(const char* path, mode_t mode, fuse_file_info* fi) {
   return open_or_create(path, fi, mode);
 }
 
+// read/write: the data goes between FUSE's buffer and the channel's frame buffers directly
+// (SessionPool::call_read/call_write), one lease for the whole call.
 int op_read(const char*, char* buf, size_t size, off_t off, fuse_file_info* fi) {
+  Request r;
+  auto lease = lease_handle(fi->fh, r);
+  if (!lease.ok()) return fail(lease.error());
   size_t done = 0;
   while (done < size) {
-    Request r;
-    r.op = Op::kRead;
     r.off = static_cast<uint64_t>(off) + done;
     r.size = std::min<size_t>(size - done, kMaxRead);
-    auto reply = ask_handle(fi->fh, r);
+    auto reply = client().pool->call_read(
+        *lease, r, {reinterpret_cast<uint8_t*>(buf) + done, static_cast<size_t>(r.size)});
     if (int e = reply_err(reply)) return done ? static_cast<int>(done) : e;
-    std::memcpy(buf + done, reply->data.data(), std::min(reply->data.size(), size - done));
-    done += std::min(reply->data.size(), size - done);
-    if (reply->data.size() < r.size) break;
+    done += reply->written;
+    if (reply->written < r.size) break;
   }
   return static_cast<int>(done);
 }
 
 int op_write(const char*, const char* buf, size_t size, off_t off, fuse_file_info* fi) {
+  Request r;
+  auto lease = lease_handle(fi->fh, r);
+  if (!lease.ok()) return fail(lease.error());
   size_t done = 0;
   while (done < size) {
-    Request r;
-    r.op = Op::kWrite;
     r.off = static_cast<uint64_t>(off) + done;
     size_t n = std::min<size_t>(size - done, kMaxWrite);
-    r.data.assign(buf + done, buf + done + n);
-    auto reply = ask_handle(fi->fh, r);
+    auto reply = client().pool->call_write(
+        *lease, r, {reinterpret_cast<const uint8_t*>(buf) + done, n});
     if (int e = reply_err(reply)) return done ? static_cast<int>(done) : e;
     done += reply->written;
     if (reply->written < n) break;

@@ -1,10 +1,12 @@
 #include "mfs/protocol.h"
 
 #include <array>
+#include <cstring>
 #include <initializer_list>
 
 #include <fmt/format.h>
 
+#include "base/check.h"
 #include "wire/codec.h"
 
 namespace omx::mfs {
@@ -254,14 +256,15 @@ void put_reply_field(wire::Writer& w, R f, const Reply& r) {
   }
 }
 
-Status get_reply_field(wire::Reader& rd, R f, Reply& r) {
+Status get_reply_field(wire::Reader& rd, R f, Reply& r, std::span<const uint8_t>* view) {
   switch (f) {
     case R::kFh: { OMX_ASSIGN(r.fh, rd.u64("fh")); return {}; }
     case R::kAttr: return get_attr(rd, r.attr);
     case R::kEntries: return get_entries(rd, r);
     case R::kData: {
       OMX_ASSIGN(auto b, rd.bytes("data", kMaxRead));
-      r.data.assign(b.begin(), b.end());
+      if (view) *view = b;
+      else r.data.assign(b.begin(), b.end());
       return {};
     }
     case R::kWritten: { OMX_ASSIGN(r.written, rd.u32("written")); return {}; }
@@ -307,6 +310,20 @@ std::vector<uint8_t> encode_request(const Request& r) {
   return std::move(w).take();
 }
 
+size_t encoded_write_size(size_t data_size) { return 8 + 2 + 8 + 8 + 4 + data_size; }
+
+void encode_write_into(const Request& r, std::span<const uint8_t> data, std::span<uint8_t> out) {
+  OMX_CHECK(out.size() == encoded_write_size(data.size()), "encode_write_into: wrong buffer size");
+  OMX_CHECK(data.size() <= UINT32_MAX, "encode_write_into: data too large");
+  uint8_t* p = out.data();
+  wire::store_le64(p, r.id);
+  wire::store_le16(p + 8, static_cast<uint16_t>(Op::kWrite));
+  wire::store_le64(p + 10, r.fh);
+  wire::store_le64(p + 18, r.off);
+  wire::store_le32(p + 26, static_cast<uint32_t>(data.size()));
+  if (!data.empty()) std::memcpy(p + 30, data.data(), data.size());
+}
+
 Result<RequestHead> peek_request(std::span<const uint8_t> payload) {
   wire::Reader rd(payload, "mfs request");
   RequestHead h;
@@ -338,6 +355,10 @@ std::vector<uint8_t> encode_reply(Op op, const Reply& r) {
 }
 
 Result<Reply> decode_reply(Op op, std::span<const uint8_t> payload) {
+  return decode_reply(op, payload, nullptr);
+}
+
+Result<Reply> decode_reply(Op op, std::span<const uint8_t> payload, std::span<const uint8_t>* data) {
   wire::Reader rd(payload, "mfs reply");
   Reply r;
   OMX_ASSIGN(r.id, rd.u64("id"));
@@ -347,7 +368,7 @@ Result<Reply> decode_reply(Op op, std::span<const uint8_t> payload) {
   uint16_t o = static_cast<uint16_t>(op);
   if (!is_known_op(o)) return make_error(ErrorCode::kInvalid, fmt::format("mfs reply: unknown op {}", o));
   if (r.err == 0)
-    for (R f : ops()[o].reply) OMX_TRY(get_reply_field(rd, f, r));
+    for (R f : ops()[o].reply) OMX_TRY(get_reply_field(rd, f, r, data));
   OMX_TRY(rd.expect_end());
   return r;
 }

@@ -196,6 +196,11 @@ struct Reply {
 Status check_path(std::string_view path);
 
 std::vector<uint8_t> encode_request(const Request& r);
+// A write request (id, fh, off of r; op write) carrying `data` (r.data is ignored), encoded into
+// `out` of exactly encoded_write_size(data.size()) bytes: the same bytes as encode_request, but
+// straight into the caller's buffer (the channel's frame buffer) with no allocation.
+size_t encoded_write_size(size_t data_size);
+void encode_write_into(const Request& r, std::span<const uint8_t> data, std::span<uint8_t> out);
 // Every malformed payload is an error naming why: truncated, trailing bytes, unknown op
 // (kInvalid: the id was read, reply ENOSYS), bad path, size over a limit.
 Result<Request> decode_request(std::span<const uint8_t> payload);
@@ -210,6 +215,8 @@ Result<RequestHead> peek_request(std::span<const uint8_t> payload);
 // The reply's layout depends on the request's op, which the reply does not carry.
 std::vector<uint8_t> encode_reply(Op op, const Reply& r);
 Result<Reply> decode_reply(Op op, std::span<const uint8_t> payload);
+// The same, but a data field (read) is not copied into Reply::data: *data views it in payload.
+Result<Reply> decode_reply(Op op, std::span<const uint8_t> payload, std::span<const uint8_t>* data);
 
 inline Reply error_reply(uint64_t id, int err) {
   Reply r;

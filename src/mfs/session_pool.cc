@@ -4,7 +4,9 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -28,6 +30,7 @@ struct SessionPool::Session {
   uint32_t node = 0;
   wire::SessionOwner owner;
   std::optional<wire::Channel> ch;
+  wire::Frame rx;  // reused: a large reply's buffer is not allocated (and faulted in) anew
   bool busy = false;
   bool dead = false;    // channel failed; kept only while handles > 0
   bool reused = false;  // the current lease is not the session's first
@@ -51,6 +54,7 @@ uint64_t SessionPool::Lease::session_id() const { return s_->id; }
 uint32_t SessionPool::Lease::node() const { return s_->node; }
 bool SessionPool::Lease::reused() const { return s_->reused; }
 wire::Channel& SessionPool::Lease::channel() { return *s_->ch; }
+wire::Frame& SessionPool::Lease::rx() { return s_->rx; }
 void SessionPool::Lease::add_handle(int delta) {
   std::lock_guard lock(pool_->mu_);
   s_->handles += delta;
@@ -181,27 +185,59 @@ Error SessionPool::lost(Lease& lease, Error e) {
   return e;
 }
 
-Result<Reply> SessionPool::call(Lease& lease, Request r) {
-  {
-    std::lock_guard lock(mu_);
-    r.id = next_request_++;
-  }
-  wire::Channel& ch = lease.channel();
-  if (auto st = ch.send(wire::MsgType::kMfsRequest, encode_request(r)); !st.ok())
-    return lost(lease, st.error());
-  auto f = ch.recv(kReplyTimeout);
-  if (!f.ok()) return lost(lease, f.error());  // a late reply would be taken for the next one's
-  if (f->type != wire::MsgType::kMfsReply) {
+uint64_t SessionPool::next_request() {
+  std::lock_guard lock(mu_);
+  return next_request_++;
+}
+
+Result<Reply> SessionPool::await_reply(Lease& lease, const Request& r,
+                                       std::span<const uint8_t>* data) {
+  wire::Frame& f = lease.rx();
+  // A late reply would be taken for the next one's: a failed recv ends the session.
+  if (auto st = lease.channel().recv(f, kReplyTimeout); !st.ok()) return lost(lease, st.error());
+  if (f.type != wire::MsgType::kMfsReply) {
     lease.fail();
     return make_error(ErrorCode::kProtocol, fmt::format("mfs: frame 0x{:04x} instead of a reply",
-                                                        static_cast<unsigned>(f->type)));
+                                                        static_cast<unsigned>(f.type)));
   }
-  auto reply = decode_reply(r.op, f->payload);
+  auto reply = decode_reply(r.op, f.payload, data);
   if (!reply.ok() || reply->id != r.id) {
     lease.fail();
     return reply.ok() ? make_error(ErrorCode::kProtocol, "mfs: reply to another request")
                       : reply.error();
   }
+  return reply;
+}
+
+Result<Reply> SessionPool::call(Lease& lease, Request r) {
+  r.id = next_request();
+  if (auto st = lease.channel().send(wire::MsgType::kMfsRequest, encode_request(r)); !st.ok())
+    return lost(lease, st.error());
+  return await_reply(lease, r, nullptr);
+}
+
+Result<Reply> SessionPool::call_write(Lease& lease, Request r, std::span<const uint8_t> data) {
+  r.op = Op::kWrite;
+  r.id = next_request();
+  wire::Channel& ch = lease.channel();
+  auto body = ch.prepare(encoded_write_size(data.size()));
+  if (!body.ok()) return ch.is_open() ? body.error() : lost(lease, body.error());
+  encode_write_into(r, data, *body);
+  if (auto st = ch.send_prepared(wire::MsgType::kMfsRequest); !st.ok()) return lost(lease, st.error());
+  return await_reply(lease, r, nullptr);
+}
+
+Result<Reply> SessionPool::call_read(Lease& lease, Request r, std::span<uint8_t> out) {
+  r.op = Op::kRead;
+  r.id = next_request();
+  if (auto st = lease.channel().send(wire::MsgType::kMfsRequest, encode_request(r)); !st.ok())
+    return lost(lease, st.error());
+  std::span<const uint8_t> data;
+  auto reply = await_reply(lease, r, &data);
+  if (!reply.ok() || reply->err) return reply;
+  size_t n = std::min(data.size(), out.size());
+  if (n) std::memcpy(out.data(), data.data(), n);
+  reply->written = static_cast<uint32_t>(n);
   return reply;
 }
 

@@ -33,6 +33,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -82,6 +83,7 @@ class SessionPool {
     uint32_t node() const;
     bool reused() const;
     wire::Channel& channel();
+    wire::Frame& rx();  // the session's receive buffer, reused from one reply to the next
     // The channel is broken: the session is closed when the lease ends.
     void fail() { failed_ = true; }
     // An open file/dir handle now lives in (or left) this session.
@@ -100,6 +102,12 @@ class SessionPool {
   Result<Lease> get_session(uint64_t id);
   // Sends r on the lease and waits for its reply (r.id is set here).
   Result<Reply> call(Lease& lease, Request r);
+  // A write of `data` (r: fh, off) encoded straight into the channel's frame buffer: no copy of
+  // the data besides that one.
+  Result<Reply> call_write(Lease& lease, Request r, std::span<const uint8_t> data);
+  // A read (r: fh, off, size): the data is copied from the received frame into `out` (at most
+  // out.size() bytes); Reply::data stays empty and Reply::written holds the bytes read.
+  Result<Reply> call_read(Lease& lease, Request r, std::span<uint8_t> out);
   // get() + call(), retrying once on a fresh session when a reused one turned out closed.
   Result<Reply> call(uint32_t node, const wire::SessionOwner& owner, const Request& r);
 
@@ -114,6 +122,10 @@ class SessionPool {
   void release(Session* s, bool failed);
   // A lease's channel broke: fail it; EHOSTDOWN when its node is now down, else e.
   Error lost(Lease& lease, Error e);
+  // The reply to request `r` (just sent on the lease), received into the session's reused frame
+  // buffer; data (read) as a view into that buffer when `data` is given.
+  Result<Reply> await_reply(Lease& lease, const Request& r, std::span<const uint8_t>* data);
+  uint64_t next_request();
   // node did not answer (connect or TCP_USER_TIMEOUT): EHOSTDOWN at once for kSuspectFor, its
   // sessions cut.
   void suspect(uint32_t node);

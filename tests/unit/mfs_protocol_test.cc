@@ -106,6 +106,34 @@ TEST(MfsProtocol, EveryOpReplyRoundTrips) {
   EXPECT_EQ(ga->attr, some_attr(77));
 }
 
+// The client's zero-copy paths give the same bytes as the general codec.
+TEST(MfsProtocol, WriteEncodedInPlaceAndReadDataViewedMatchTheCodec) {
+  for (size_t n : {size_t{0}, size_t{5}, size_t{kMaxWrite}}) {
+    Request r = full_request(Op::kWrite);
+    r.data.assign(n, 0xab);
+    if (n) r.data[n - 1] = 7;
+    std::vector<uint8_t> out(encoded_write_size(n));
+    encode_write_into(r, r.data, out);
+    EXPECT_EQ(out, encode_request(r)) << n;
+    auto back = decode_request(out);
+    ASSERT_TRUE(back.ok()) << back.error().message();
+    EXPECT_EQ(back->data, r.data);
+    EXPECT_EQ(back->fh, r.fh);
+    EXPECT_EQ(back->off, r.off);
+  }
+  Reply full = full_reply(Op::kRead);
+  auto bytes = encode_reply(Op::kRead, full);
+  std::span<const uint8_t> view;
+  auto back = decode_reply(Op::kRead, bytes, &view);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_TRUE(back->data.empty());
+  EXPECT_EQ(std::vector<uint8_t>(view.begin(), view.end()), full.data);
+  EXPECT_GE(view.data(), bytes.data());
+  EXPECT_LE(view.data() + view.size(), bytes.data() + bytes.size());
+  bytes.push_back(0);
+  EXPECT_FALSE(decode_reply(Op::kRead, bytes, &view).ok());
+}
+
 TEST(MfsProtocol, ErrorReplyCarriesNoFields) {
   auto bytes = encode_reply(Op::kGetattr, error_reply(3, 13));
   EXPECT_EQ(bytes.size(), 12u);
