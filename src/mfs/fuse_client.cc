@@ -396,7 +396,7 @@ int op_read(const char*, char* buf, size_t size, off_t off, fuse_file_info* fi) 
   while (done < size) {
     r.off = static_cast<uint64_t>(off) + done;
     r.size = std::min<size_t>(size - done, kMaxRead);
-    auto reply = client().pool->call_read(
+    auto reply = client().pool->read_pipelined(
         *lease, r, {reinterpret_cast<uint8_t*>(buf) + done, static_cast<size_t>(r.size)});
     if (int e = reply_err(reply)) return done ? static_cast<int>(done) : e;
     done += reply->written;
@@ -413,7 +413,7 @@ int op_write(const char*, const char* buf, size_t size, off_t off, fuse_file_inf
   while (done < size) {
     r.off = static_cast<uint64_t>(off) + done;
     size_t n = std::min<size_t>(size - done, kMaxWrite);
-    auto reply = client().pool->call_write(
+    auto reply = client().pool->write_pipelined(
         *lease, r, {reinterpret_cast<const uint8_t*>(buf) + done, n});
     if (int e = reply_err(reply)) return done ? static_cast<int>(done) : e;
     done += reply->written;

@@ -120,7 +120,7 @@ Status get_times(wire::Reader& rd, Request& r) {
   return {};
 }
 
-Status get_field(wire::Reader& rd, F f, Request& r) {
+Status get_field(wire::Reader& rd, F f, Request& r, std::span<const uint8_t>* view) {
   switch (f) {
     case F::kPath: { OMX_ASSIGN(r.path, get_path(rd, "path")); return {}; }
     case F::kTo: { OMX_ASSIGN(r.to, get_path(rd, "to")); return {}; }
@@ -147,7 +147,8 @@ Status get_field(wire::Reader& rd, F f, Request& r) {
     case F::kSize64: { OMX_ASSIGN(r.size, rd.u64("size")); return {}; }
     case F::kData: {
       OMX_ASSIGN(auto b, rd.bytes("data", kMaxWrite));
-      r.data.assign(b.begin(), b.end());
+      if (view) *view = b;
+      else r.data.assign(b.begin(), b.end());
       return {};
     }
     case F::kDatasync: {
@@ -333,13 +334,17 @@ Result<RequestHead> peek_request(std::span<const uint8_t> payload) {
 }
 
 Result<Request> decode_request(std::span<const uint8_t> payload) {
+  return decode_request(payload, nullptr);
+}
+
+Result<Request> decode_request(std::span<const uint8_t> payload, std::span<const uint8_t>* data) {
   wire::Reader rd(payload, "mfs request");
   Request r;
   OMX_ASSIGN(r.id, rd.u64("id"));
   OMX_ASSIGN(uint16_t op, rd.u16("op"));
   if (!is_known_op(op)) return make_error(ErrorCode::kInvalid, fmt::format("mfs request: unknown op {}", op));
   r.op = static_cast<Op>(op);
-  for (F f : ops()[op].request) OMX_TRY(get_field(rd, f, r));
+  for (F f : ops()[op].request) OMX_TRY(get_field(rd, f, r, data));
   OMX_TRY(rd.expect_end());
   return r;
 }

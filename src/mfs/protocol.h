@@ -204,6 +204,8 @@ void encode_write_into(const Request& r, std::span<const uint8_t> data, std::spa
 // Every malformed payload is an error naming why: truncated, trailing bytes, unknown op
 // (kInvalid: the id was read, reply ENOSYS), bad path, size over a limit.
 Result<Request> decode_request(std::span<const uint8_t> payload);
+// The same, but a data field (write) is not copied into Request::data: *data views it in payload.
+Result<Request> decode_request(std::span<const uint8_t> payload, std::span<const uint8_t>* data);
 
 // The id and raw op of a request, for answering one that does not decode.
 struct RequestHead {

@@ -241,6 +241,94 @@ Result<Reply> SessionPool::call_read(Lease& lease, Request r, std::span<uint8_t>
   return reply;
 }
 
+namespace {
+
+// Collects the replies of pieces sent back to back: bytes done up to the first short or failed
+// piece.
+struct Pieces {
+  std::vector<Request> sent;
+  std::vector<size_t> size;
+  uint64_t done = 0;
+  bool stopped = false;
+  int err = 0;
+};
+
+}  // namespace
+
+Result<Reply> SessionPool::read_pipelined(Lease& lease, const Request& r, std::span<uint8_t> out) {
+  Pieces p;
+  for (size_t at = 0; at < out.size() || at == 0; at += kPipelineChunk) {
+    Request q = r;
+    q.op = Op::kRead;
+    q.id = next_request();
+    q.off = r.off + at;
+    q.size = std::min(kPipelineChunk, out.size() - at);
+    if (auto st = lease.channel().send(wire::MsgType::kMfsRequest, encode_request(q)); !st.ok())
+      return lost(lease, st.error());
+    p.sent.push_back(q);
+    if (out.empty()) break;
+  }
+  for (size_t i = 0; i < p.sent.size(); ++i) {
+    std::span<const uint8_t> data;
+    auto reply = await_reply(lease, p.sent[i], &data);
+    if (!reply.ok()) return reply;  // the session is failed: no later reply to drain
+    if (p.stopped) continue;
+    if (reply->err) {
+      p.err = reply->err;
+      p.stopped = true;
+      continue;
+    }
+    size_t at = p.sent[i].off - r.off;
+    size_t n = std::min(data.size(), static_cast<size_t>(p.sent[i].size));
+    if (n) std::memcpy(out.data() + at, data.data(), n);
+    p.done += n;
+    if (n < p.sent[i].size) p.stopped = true;
+  }
+  Reply rep;
+  rep.id = p.sent.back().id;
+  rep.err = p.done ? 0 : p.err;
+  rep.written = static_cast<uint32_t>(p.done);
+  return rep;
+}
+
+Result<Reply> SessionPool::write_pipelined(Lease& lease, const Request& r,
+                                           std::span<const uint8_t> data) {
+  Pieces p;
+  wire::Channel& ch = lease.channel();
+  for (size_t at = 0; at < data.size() || at == 0; at += kPipelineChunk) {
+    Request q = r;
+    q.op = Op::kWrite;
+    q.id = next_request();
+    q.off = r.off + at;
+    auto piece = data.subspan(at, std::min(kPipelineChunk, data.size() - at));
+    auto body = ch.prepare(encoded_write_size(piece.size()));
+    if (!body.ok()) return ch.is_open() ? body.error() : lost(lease, body.error());
+    encode_write_into(q, piece, *body);
+    if (auto st = ch.send_prepared(wire::MsgType::kMfsRequest); !st.ok())
+      return lost(lease, st.error());
+    p.sent.push_back(q);
+    p.size.push_back(piece.size());
+    if (data.empty()) break;
+  }
+  for (size_t i = 0; i < p.sent.size(); ++i) {
+    auto reply = await_reply(lease, p.sent[i], nullptr);
+    if (!reply.ok()) return reply;
+    if (p.stopped) continue;
+    if (reply->err) {
+      p.err = reply->err;
+      p.stopped = true;
+      continue;
+    }
+    p.done += std::min<size_t>(reply->written, p.size[i]);
+    if (reply->written < p.size[i]) p.stopped = true;
+  }
+  Reply rep;
+  rep.id = p.sent.back().id;
+  rep.err = p.done ? 0 : p.err;
+  rep.written = static_cast<uint32_t>(p.done);
+  return rep;
+}
+
 Result<Reply> SessionPool::call(uint32_t node, const wire::SessionOwner& owner, const Request& r) {
   for (int attempt = 0;; ++attempt) {
     OMX_ASSIGN(Lease lease, get(node, owner));

@@ -108,6 +108,14 @@ class SessionPool {
   // A read (r: fh, off, size): the data is copied from the received frame into `out` (at most
   // out.size() bytes); Reply::data stays empty and Reply::written holds the bytes read.
   Result<Reply> call_read(Lease& lease, Request r, std::span<uint8_t> out);
+  // Pipelined call_read/call_write: the span is cut into requests of at most kPipelineChunk
+  // bytes, all sent before the replies are read (in order), so the two ends' encryption, copies
+  // and disk work overlap instead of taking turns. Reply::written: bytes done up to the first
+  // short or failed piece; Reply::err: that piece's error when nothing was done. Every reply is
+  // drained, so the session stays in step.
+  static constexpr size_t kPipelineChunk = 256u << 10;
+  Result<Reply> read_pipelined(Lease& lease, const Request& r, std::span<uint8_t> out);
+  Result<Reply> write_pipelined(Lease& lease, const Request& r, std::span<const uint8_t> data);
   // get() + call(), retrying once on a fresh session when a reused one turned out closed.
   Result<Reply> call(uint32_t node, const wire::SessionOwner& owner, const Request& r);
 
