@@ -387,7 +387,7 @@ int op_create(const char* path, mode_t mode, fuse_file_info* fi) {
 }
 
 // read/write: the data goes between FUSE's buffer and the channel's frame buffers directly
-// (SessionPool::call_read/call_write), one lease for the whole call.
+// (SessionPool::read_pipelined/write_pipelined), one lease for the whole call.
 int op_read(const char*, char* buf, size_t size, off_t off, fuse_file_info* fi) {
   Request r;
   auto lease = lease_handle(fi->fh, r);

@@ -216,31 +216,6 @@ Result<Reply> SessionPool::call(Lease& lease, Request r) {
   return await_reply(lease, r, nullptr);
 }
 
-Result<Reply> SessionPool::call_write(Lease& lease, Request r, std::span<const uint8_t> data) {
-  r.op = Op::kWrite;
-  r.id = next_request();
-  wire::Channel& ch = lease.channel();
-  auto body = ch.prepare(encoded_write_size(data.size()));
-  if (!body.ok()) return ch.is_open() ? body.error() : lost(lease, body.error());
-  encode_write_into(r, data, *body);
-  if (auto st = ch.send_prepared(wire::MsgType::kMfsRequest); !st.ok()) return lost(lease, st.error());
-  return await_reply(lease, r, nullptr);
-}
-
-Result<Reply> SessionPool::call_read(Lease& lease, Request r, std::span<uint8_t> out) {
-  r.op = Op::kRead;
-  r.id = next_request();
-  if (auto st = lease.channel().send(wire::MsgType::kMfsRequest, encode_request(r)); !st.ok())
-    return lost(lease, st.error());
-  std::span<const uint8_t> data;
-  auto reply = await_reply(lease, r, &data);
-  if (!reply.ok() || reply->err) return reply;
-  size_t n = std::min(data.size(), out.size());
-  if (n) std::memcpy(out.data(), data.data(), n);
-  reply->written = static_cast<uint32_t>(n);
-  return reply;
-}
-
 namespace {
 
 // Collects the replies of pieces sent back to back: bytes done up to the first short or failed

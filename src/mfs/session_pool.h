@@ -102,15 +102,12 @@ class SessionPool {
   Result<Lease> get_session(uint64_t id);
   // Sends r on the lease and waits for its reply (r.id is set here).
   Result<Reply> call(Lease& lease, Request r);
-  // A write of `data` (r: fh, off) encoded straight into the channel's frame buffer: no copy of
-  // the data besides that one.
-  Result<Reply> call_write(Lease& lease, Request r, std::span<const uint8_t> data);
-  // A read (r: fh, off, size): the data is copied from the received frame into `out` (at most
-  // out.size() bytes); Reply::data stays empty and Reply::written holds the bytes read.
-  Result<Reply> call_read(Lease& lease, Request r, std::span<uint8_t> out);
-  // Pipelined call_read/call_write: the span is cut into requests of at most kPipelineChunk
-  // bytes, all sent before the replies are read (in order), so the two ends' encryption, copies
-  // and disk work overlap instead of taking turns. Reply::written: bytes done up to the first
+  // A read (r: fh, off) into `out` / a write (r: fh, off) of `data`, the data going straight
+  // between the caller's span and the channel's frame buffers (a write is encoded into
+  // Channel::prepare's buffer; a read reply's data is copied once, from the session's reused
+  // receive frame). The span is cut into requests of at most kPipelineChunk bytes, all sent
+  // before the replies are read (in order), so the two ends' encryption, copies and disk work
+  // overlap instead of taking turns. Reply::written: bytes done up to the first
   // short or failed piece; Reply::err: that piece's error when nothing was done. Every reply is
   // drained, so the session stays in step.
   static constexpr size_t kPipelineChunk = 256u << 10;
