@@ -74,6 +74,10 @@ class Guest {
   Result<bool> on_body_event(const proc::StopEvent& e);
   Result<bool> on_seccomp();
   Result<bool> on_home_frame(const wire::Frame& f);
+  // A frame from home while the guest waits for home's answer (a forwarded call, a DFSA
+  // exchange): a go-home request is kept for after the call, anything else is on_home_frame's
+  // (a signal queued, omx lock, renice, kClose). True: the guest is done (kClose).
+  Result<bool> on_frame_while_waiting(const wire::Frame& f);
   Result<bool> forward(arch::Registers regs);
   Status emulate_brk(arch::Registers regs);
   Status finish_call(arch::Registers regs, int64_t result);
@@ -323,26 +327,9 @@ Result<bool> Guest::on_seccomp() {
       dfsa_ = std::make_unique<GuestDfsa>(body_, *mem_, ch_, std::move(dirs),
                                           MfsHere{dfsa_mfs_mount_, cfg_.node_id},
                                           [this](const wire::Frame& f) -> Status {
-        if (f.type == MsgType::kSignal) {
-          OMX_ASSIGN(int sig, queue_signal(f.payload));
-          (void)sig;
-          return ok_status();
-        }
-        if (f.type == MsgType::kMigrateHome) {
-          home_requested_ = true;
-          return ok_status();
-        }
-        // omx lock and renice at home may cross the exchange, as they cross a forwarded call.
-        if (f.type == MsgType::kBalancePolicy || f.type == MsgType::kBodyNice) {
-          OMX_ASSIGN(bool done, on_home_frame(f));
-          (void)done;  // never true for these two
-          return ok_status();
-        }
-        if (f.type == MsgType::kClose) {
-          (void)on_home_frame(f);  // kills the body
-          return make_error(ErrorCode::kProtocol, "home ended the process during a DFSA exchange");
-        }
-        return make_error(ErrorCode::kProtocol, "unexpected frame during a DFSA exchange");
+        OMX_ASSIGN(bool done, on_frame_while_waiting(f));
+        if (done) return make_error(ErrorCode::kProtocol, "home ended the process during a DFSA exchange");
+        return ok_status();
       });
     }
     OMX_ASSIGN(GuestDfsa::Action act, dfsa_->on_call(regs));
@@ -494,13 +481,7 @@ Result<bool> Guest::forward(arch::Registers regs) {
       auto now = std::chrono::steady_clock::now();
       io_meter().on_forward(now, now - entered, req.size(), f.payload.size());
     }
-    if (f.type == MsgType::kBalancePolicy || f.type == MsgType::kClose ||
-        f.type == MsgType::kBodyNice) {  // omx lock; home ends; renice at home
-      OMX_ASSIGN(bool done, on_home_frame(f));
-      if (done) return true;
-      continue;
-    }
-    if (f.type == MsgType::kSignal) {
+    if (f.type == MsgType::kSignal) {  // queued; one the call would be interrupted by: cancel
       OMX_ASSIGN(int sig, queue_signal(f.payload));
       if (!cancel_sig && would_interrupt(sig)) {
         OMX_TRY(ch_.send(MsgType::kSyscallCancel, {}));
@@ -508,12 +489,11 @@ Result<bool> Guest::forward(arch::Registers regs) {
       }
       continue;
     }
-    if (f.type == MsgType::kMigrateHome) {
-      home_requested_ = true;
+    if (f.type != MsgType::kSyscallReply) {
+      OMX_ASSIGN(bool done, on_frame_while_waiting(f));
+      if (done) return true;
       continue;
     }
-    if (f.type != MsgType::kSyscallReply)
-      return make_error(ErrorCode::kProtocol, "expected a syscall reply");
     OMX_ASSIGN(SyscallReply reply, decode_reply(f.payload));
     OMX_TRY(unmarshal(*m, reply, *mem_));
     int64_t r = reply.result;
@@ -602,6 +582,14 @@ Result<int> Guest::queue_signal(std::span<const uint8_t> payload) {
   if (::syscall(SYS_tgkill, body_.pid(), body_.pid(), si.si_signo) != 0)
     return sys_error("tgkill(body)", body_.pid());
   return si.si_signo;
+}
+
+Result<bool> Guest::on_frame_while_waiting(const wire::Frame& f) {
+  if (f.type == MsgType::kMigrateHome) {  // not in the middle of a call: after it
+    home_requested_ = true;
+    return false;
+  }
+  return on_home_frame(f);
 }
 
 Result<bool> Guest::on_home_frame(const wire::Frame& f) {
