@@ -60,17 +60,14 @@ int prepare(const std::string& prog, uint32_t node, const std::string& control,
   int rc = kExitOk;
   auto nodes = ask_omxd(prog, {{"op", "nodes"}}, control, rc);
   if (!nodes) return rc;
-  bool found = false;
-  for (const auto& n : nodes->value("nodes", nlohmann::json::array())) {
-    if (n.value("id", 0u) != node) continue;
-    where = {node, n.value("addr", std::string()), n.value("port", uint16_t{0}),
-             node == nodes->value("node", 0u)};
-    found = true;
-  }
-  if (!found) {
-    print_error(prog, fmt::format("node {} is not in the cluster map (showmap lists them)", node));
+  auto found = relay::find_node(*nodes, node);
+  if (!found.ok()) {
+    print_error(prog, found.error().code == ErrorCode::kInvalid
+                          ? fmt::format("node {} is not in the cluster map (showmap lists them)", node)
+                          : found.error().message());
     return kExitUnavailable;
   }
+  where = *found;
   if (const char* file = std::getenv("OMX_KEY"); file && *file) {
     auto k = wire::load_key(file);
     if (!k.ok()) {

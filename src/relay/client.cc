@@ -89,6 +89,10 @@ Result<RunResult> relay_run(const std::string& host, uint16_t port, const wire::
 
 Result<NodeAddress> node_address(uint32_t node, const std::string& control) {
   OMX_ASSIGN(auto nodes, ask({{"op", "nodes"}}, control));
+  return find_node(nodes, node);
+}
+
+Result<NodeAddress> find_node(const nlohmann::json& nodes, uint32_t node) {
   try {
     uint32_t self = nodes.at("node").get<uint32_t>();
     for (const auto& n : nodes.at("nodes")) {

@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/result.h"
 #include "relay/protocol.h"
 #include "relay/run_as.h"
@@ -49,6 +51,8 @@ struct NodeAddress {
 // The node's address from omxd's map (op "node"); kInvalid when it is not in the map,
 // kRefused when no omxd answers.
 Result<NodeAddress> node_address(uint32_t node, const std::string& control = "");
+// The same, from a reply of omxd's "nodes" op the caller already has (kInvalid: not in the map).
+Result<NodeAddress> find_node(const nlohmann::json& nodes_reply, uint32_t node);
 // The cluster key from omxd (op "key"; omxd gives it to root only: kRefused otherwise).
 Result<wire::Key> cluster_key(const std::string& control = "");
 
