@@ -14,10 +14,16 @@ log() { echo "--- $*"; }
 # OMX_TEST_KEEP=1: a failing test's cluster directories (node logs, private /tmp) are copied to
 # /tmp/omx-kept.* before they are removed, and their names printed.
 cleanup() {
-  local rc=$? d p
+  local rc=$? d p err
   for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   for d in "${CLUSTERS[@]}"; do
-    "$OMX" cluster down --dir "$d" >/dev/null 2>&1 || true
+    # A failed tear-down would leave the nodes running after the directory is gone: say why
+    # (in the test's log) and try once more.
+    if ! err=$("$OMX" cluster down --dir "$d" 2>&1 >/dev/null); then
+      echo "cleanup: omx cluster down --dir $d: $err (retrying)" >&2
+      sleep 1
+      "$OMX" cluster down --dir "$d" >/dev/null 2>&1 || echo "cleanup: $d still up" >&2
+    fi
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${OMX_TEST_KEEP:-}" ] && [ -d "$d" ]; then
       local k
       k=$(mktemp -d /tmp/omx-kept.XXXXXX)
